@@ -1,0 +1,86 @@
+package commands
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// interspersed moves the flags of the leaf command in args ahead of its positional arguments. urfave/cli
+// stops reading flags at the first positional argument, but administrators write 'site show North
+// --output json' as readily as 'site show --output json North'.
+func interspersed(app *cli.App, args []string) []string {
+	cmds := app.Commands
+	i := 0
+	var leaf *cli.Command
+	for i < len(args) {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			if takesValue(app.Flags, a) && !strings.Contains(a, "=") {
+				i++
+			}
+			i++
+			continue
+		}
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(a) {
+				next = c
+			}
+		}
+		if next == nil {
+			break
+		}
+		leaf = next
+		cmds = next.Subcommands
+		i++
+		if len(cmds) == 0 {
+			break
+		}
+	}
+	if leaf == nil || len(leaf.Subcommands) > 0 || leaf.SkipFlagParsing {
+		return args
+	}
+	head := append([]string(nil), args[:i]...)
+	var flags, positional []string
+	rest := args[i:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j+1:]...)
+			break
+		}
+		if len(a) > 1 && strings.HasPrefix(a, "-") {
+			flags = append(flags, a)
+			if takesValue(leaf.Flags, a) && !strings.Contains(a, "=") && j+1 < len(rest) {
+				j++
+				flags = append(flags, rest[j])
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out := append(head, flags...)
+	if len(positional) > 0 {
+		out = append(out, "--")
+		out = append(out, positional...)
+	}
+	return out
+}
+
+// takesValue reports whether the flag spelled arg (e.g. --output or -o) is one that reads a value.
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n != name {
+				continue
+			}
+			if _, ok := f.(*cli.BoolFlag); ok {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}

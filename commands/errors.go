@@ -1,0 +1,62 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// Exit statuses.
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// cliError is an error with its exit status and an optional hint on what to do.
+type cliError struct {
+	code int
+	msg  string
+	hint string
+}
+
+func (e *cliError) Error() string { return e.msg }
+
+func (e *cliError) withHint(format string, args ...any) *cliError {
+	e.hint = fmt.Sprintf(format, args...)
+	return e
+}
+
+func usageErrorf(format string, args ...any) *cliError {
+	return &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+func failf(format string, args ...any) *cliError {
+	return &cliError{code: exitFailure, msg: fmt.Sprintf(format, args...)}
+}
+
+// reportError prints err as one line, with a hint line when there is advice, and returns its exit status.
+func (env *Env) reportError(err error) int {
+	code, msg, hint := exitFailure, err.Error(), ""
+	var ce *cliError
+	var de *datafile.Error
+	switch {
+	case errors.As(err, &ce):
+		code, msg, hint = ce.code, ce.msg, ce.hint
+	case errors.As(err, &de):
+		msg, hint = de.Message, de.Hint
+	case errors.Is(err, context.Canceled):
+		msg = "interrupted"
+	}
+	fmt.Fprintf(env.Stderr, "msupply-sync: error: %s\n", oneLine(msg))
+	if hint != "" {
+		fmt.Fprintf(env.Stderr, "hint: %s\n", oneLine(hint))
+	}
+	return code
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

@@ -1,0 +1,416 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+var yesFlag = &cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do it without asking for confirmation (for scripts)"}
+
+func (env *Env) siteCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "site",
+		Usage: "list and manage sync sites",
+		Description: `SITE is a site's ID, code or name. Sites are managed on the central server; changes need the
+sync settings unlocked ('msupply-sync unlock', or --auth-code for one command).`,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "list",
+				Usage:     "list the sites, the active site first",
+				UsageText: "msupply-sync site list [--filter PREFIX] [--sort FIELD[,-FIELD]] [--output table|json]",
+				Description: `--filter keeps sites whose ID or name starts with the text. --sort orders by any column
+(id, code, name, type, hardware_id, blocked, stores, last_sync_at); a leading - reverses it.
+The active site of this datafile always comes first.
+
+Examples:
+  msupply-sync site list --filter Nor
+  msupply-sync site list --sort type,-name --output json`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "filter", Usage: "keep sites whose ID or name starts with this"},
+					&cli.StringFlag{Name: "sort", Usage: "columns to sort by, comma-separated; prefix - to reverse"},
+					outputFlag,
+				},
+				Action: env.runSiteList,
+			},
+			{
+				Name:      "add",
+				Usage:     "add a site",
+				UsageText: "msupply-sync site add --name NAME [--code CODE] [--type standalone|mobile] --password-stdin",
+				Description: `The site ID is allocated automatically. The name and password are what the remote site
+authenticates with; the password is stored only as a slow salted hash and can never be shown.
+
+Example:
+  printf '%s\n' "$NORTH_PASSWORD" | msupply-sync site add --name North --code NTH --password-stdin`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the site name remotes authenticate with"},
+					&cli.StringFlag{Name: "code", Usage: "a short code for people; changeable at any time"},
+					&cli.StringFlag{Name: "type", Usage: "standalone or mobile", Value: datafile.SiteStandalone},
+					passwordStdinFlag, passwordFlag, outputFlag,
+				},
+				Action: env.runSiteAdd,
+			},
+			{
+				Name:        "show",
+				Usage:       "show one site",
+				UsageText:   "msupply-sync site show SITE [--output table|json]",
+				ArgsUsage:   "SITE",
+				Description: "Example:\n  msupply-sync site show North",
+				Flags:       []cli.Flag{outputFlag},
+				Action:      env.runSiteShow,
+			},
+			{
+				Name:      "edit",
+				Usage:     "change a site's name, code, type or password",
+				UsageText: "msupply-sync site edit SITE [--name NAME] [--code CODE] [--type TYPE] [--password-stdin] [--yes]",
+				ArgsUsage: "SITE",
+				Description: `All the changes of one edit are made together or not at all. Changing the name or password of
+a site that has already synced stops its remote from syncing until the remote is given the same
+change ('site edit' on the remote datafile, for its own site): you are asked to confirm, or pass --yes.
+
+Examples:
+  msupply-sync site edit 3 --code STH
+  printf '%s\n' "$NEW_PASSWORD" | msupply-sync site edit North --password-stdin --yes`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the new name"},
+					&cli.StringFlag{Name: "code", Usage: "the new code"},
+					&cli.StringFlag{Name: "type", Usage: "standalone or mobile"},
+					passwordStdinFlag, passwordFlag, yesFlag, outputFlag,
+				},
+				Action: env.runSiteEdit,
+			},
+			{
+				Name:        "delete",
+				Usage:       "delete a site that has no stores",
+				UsageText:   "msupply-sync site delete SITE",
+				ArgsUsage:   "SITE",
+				Description: "A site can be deleted only when it has no stores and is not the active site of this datafile.\n\nExample:\n  msupply-sync site delete 7",
+				Action:      env.runSiteDelete,
+			},
+			{
+				Name:        "reset-hardware-id",
+				Usage:       "let a site sync from a new device",
+				UsageText:   "msupply-sync site reset-hardware-id SITE",
+				ArgsUsage:   "SITE",
+				Description: "The next device to authenticate as the site becomes its device.\n\nExample:\n  msupply-sync site reset-hardware-id North",
+				Action:      env.siteAuthAction("hardware ID reset for site %q: the next device to sync as it is bound to it\n", (*datafile.DB).ResetHardwareID),
+			},
+			{
+				Name:        "unblock",
+				Usage:       "unblock a site blocked after failed logins",
+				UsageText:   "msupply-sync site unblock SITE",
+				ArgsUsage:   "SITE",
+				Description: "Example:\n  msupply-sync site unblock North",
+				Action:      env.siteAuthAction("site %q unblocked\n", (*datafile.DB).UnblockSite),
+			},
+		},
+	}
+}
+
+func siteRow(s datafile.Site) []string {
+	last := "never"
+	if s.LastSyncAt != nil {
+		last = s.LastSyncAt.Local().Format("2006-01-02 15:04")
+	}
+	blocked := "no"
+	if s.Blocked {
+		blocked = "BLOCKED"
+	}
+	return []string{strconv.FormatInt(s.ID, 10), s.Code, s.Name, s.Type, s.HardwareID, blocked, strings.Join(s.Stores, " "), last}
+}
+
+var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync"}
+
+// siteSortKeys compares two sites on one column.
+var siteSortKeys = map[string]func(a, b datafile.Site) int{
+	"id":          func(a, b datafile.Site) int { return cmpInt(a.ID, b.ID) },
+	"code":        func(a, b datafile.Site) int { return strings.Compare(strings.ToLower(a.Code), strings.ToLower(b.Code)) },
+	"name":        func(a, b datafile.Site) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) },
+	"type":        func(a, b datafile.Site) int { return strings.Compare(a.Type, b.Type) },
+	"hardware_id": func(a, b datafile.Site) int { return strings.Compare(a.HardwareID, b.HardwareID) },
+	"blocked":     func(a, b datafile.Site) int { return cmpBool(a.Blocked, b.Blocked) },
+	"stores": func(a, b datafile.Site) int {
+		return strings.Compare(strings.Join(a.Stores, " "), strings.Join(b.Stores, " "))
+	},
+	"last_sync_at": func(a, b datafile.Site) int {
+		var x, y time.Time
+		if a.LastSyncAt != nil {
+			x = *a.LastSyncAt
+		}
+		if b.LastSyncAt != nil {
+			y = *b.LastSyncAt
+		}
+		return x.Compare(y)
+	},
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpBool(a, b bool) int {
+	if a == b {
+		return 0
+	}
+	if !a {
+		return -1
+	}
+	return 1
+}
+
+func (env *Env) runSiteList(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		cmp     func(a, b datafile.Site) int
+		reverse bool
+	}
+	var keys []key
+	if spec := c.String("sort"); spec != "" {
+		for _, part := range strings.Split(spec, ",") {
+			part = strings.TrimSpace(part)
+			reverse := strings.HasPrefix(part, "-")
+			name := strings.TrimPrefix(part, "-")
+			cmp, ok := siteSortKeys[name]
+			if !ok {
+				return usageErrorf("cannot sort by %q", name).withHint("sort by id, code, name, type, hardware_id, blocked, stores or last_sync_at")
+			}
+			keys = append(keys, key{cmp, reverse})
+		}
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	settings, err := db.Settings(c.Context)
+	if err != nil {
+		return err
+	}
+	all, err := db.Sites(c.Context)
+	if err != nil {
+		return err
+	}
+	filter := strings.ToLower(c.String("filter"))
+	sites := []datafile.Site{}
+	for _, s := range all {
+		if filter == "" || strings.HasPrefix(strconv.FormatInt(s.ID, 10), filter) || strings.HasPrefix(strings.ToLower(s.Name), filter) {
+			sites = append(sites, s)
+		}
+	}
+	active := settings.ThisSiteID
+	sort.SliceStable(sites, func(i, j int) bool {
+		a, b := sites[i], sites[j]
+		if (a.ID == active) != (b.ID == active) {
+			return a.ID == active
+		}
+		for _, k := range keys {
+			if r := k.cmp(a, b); r != 0 {
+				return (r < 0) != k.reverse
+			}
+		}
+		return false
+	})
+	if format == "json" {
+		return writeJSON(env.Stdout, sites)
+	}
+	rows := make([][]string, 0, len(sites))
+	for _, s := range sites {
+		rows = append(rows, siteRow(s))
+	}
+	return writeTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)))
+}
+
+func (env *Env) printSite(c *cli.Context, s datafile.Site) error {
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSON(env.Stdout, s)
+	}
+	row := siteRow(s)
+	rows := make([][]string, len(siteHeader))
+	for i, h := range siteHeader {
+		rows[i] = []string{h, row[i]}
+	}
+	return writeTable(env.Stdout, []string{"field", "value"}, rows, "")
+}
+
+func (env *Env) runSiteAdd(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	if _, err := outputFormat(c); err != nil {
+		return err
+	}
+	if c.String("name") == "" {
+		return usageErrorf("--name is required").withHint("the name is what the remote site authenticates with")
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	password, err := env.readPassword(c, "Password for site "+c.String("name"), true, true)
+	if err != nil {
+		return err
+	}
+	site, err := db.AddSite(c.Context, datafile.NewSite{Name: c.String("name"), Code: c.String("code"), Type: c.String("type"), Password: password})
+	if err != nil {
+		return err
+	}
+	return env.printSite(c, site)
+}
+
+func (env *Env) runSiteShow(c *cli.Context) error {
+	if err := requireArgs(c, "SITE"); err != nil {
+		return err
+	}
+	if _, err := outputFormat(c); err != nil {
+		return err
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	site, err := db.FindSite(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	return env.printSite(c, site)
+}
+
+func (env *Env) runSiteEdit(c *cli.Context) error {
+	if err := requireArgs(c, "SITE"); err != nil {
+		return err
+	}
+	if _, err := outputFormat(c); err != nil {
+		return err
+	}
+	var u datafile.SiteUpdate
+	for name, field := range map[string]**string{"name": &u.Name, "code": &u.Code, "type": &u.Type} {
+		if c.IsSet(name) {
+			v := c.String(name)
+			*field = &v
+		}
+	}
+	if !c.Bool("password-stdin") && !c.IsSet("password") && u == (datafile.SiteUpdate{}) {
+		return usageErrorf("nothing to change").withHint("give at least one of --name, --code, --type, --password-stdin")
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	password, err := env.readPassword(c, "New password", false, false)
+	if err != nil {
+		return err
+	}
+	if password != "" {
+		u.Password = &password
+	}
+	settings, err := db.Settings(c.Context)
+	if err != nil {
+		return err
+	}
+	if settings.Role == datafile.RoleCentral {
+		site, err := db.FindSite(c.Context, c.Args().First())
+		if err != nil {
+			return err
+		}
+		if u.BreaksSync(site) && site.HasSynced() {
+			warning := fmt.Sprintf("site %q has synced before: changing its name or password stops its remote from syncing until the remote is given the same change", site.Name)
+			if err := env.confirm(c, warning); err != nil {
+				return err
+			}
+		}
+	}
+	site, err := db.EditSite(c.Context, c.Args().First(), u)
+	if err != nil {
+		return err
+	}
+	if settings.Role == datafile.RoleRemote {
+		fmt.Fprintln(env.Stdout, "this remote's credential updated")
+		return nil
+	}
+	return env.printSite(c, site)
+}
+
+// confirm shows a warning and asks to go on; --yes answers for a script, and without a terminal or
+// --yes the answer is no.
+func (env *Env) confirm(c *cli.Context, warning string) error {
+	fmt.Fprintf(env.Stderr, "warning: %s\n", warning)
+	if c.Bool("yes") {
+		return nil
+	}
+	if !env.Prompter.Interactive() {
+		return failf("not confirmed; nothing was changed").withHint("pass --yes to confirm in a script")
+	}
+	answer, err := env.Prompter.Line("Go ahead? [y/N] ")
+	if err != nil {
+		return err
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return failf("not confirmed; nothing was changed")
+	}
+	return nil
+}
+
+func (env *Env) runSiteDelete(c *cli.Context) error {
+	if err := requireArgs(c, "SITE"); err != nil {
+		return err
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	site, err := db.FindSite(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	if err := db.DeleteSite(c.Context, c.Args().First()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "site %d %q deleted\n", site.ID, site.Name)
+	return nil
+}
+
+func (env *Env) siteAuthAction(done string, op func(*datafile.DB, context.Context, string) (datafile.Site, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := requireArgs(c, "SITE"); err != nil {
+			return err
+		}
+		db, err := openDatafile(c)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		site, err := op(db, c.Context, c.Args().First())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, done, site.Name)
+		return nil
+	}
+}

@@ -1,0 +1,297 @@
+// Package datafile owns the SQLite datafile of a central or remote site: its schema, the change capture
+// that the sync engine reads, and every rule about who may write what.
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is an open datafile.
+type DB struct {
+	sql  *sql.DB
+	path string
+	now  func() time.Time
+
+	authCode   string
+	authorized bool
+
+	// tx is set on the handle that Atomically passes on: everything it does joins that one transaction.
+	tx *sql.Tx
+}
+
+// dbtx is what both a connection pool and a transaction offer.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func (db *DB) conn() dbtx {
+	if db.tx != nil {
+		return db.tx
+	}
+	return db.sql
+}
+
+// Path returns the file the datafile lives in.
+func (db *DB) Path() string { return db.path }
+
+// SQL exposes the underlying handle for packages that read the datafile in bulk (the sync engine).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close closes the datafile.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SetClock replaces the clock, for tests of time-dependent rules such as the unlock window.
+func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+func dsn(path string, mode string) string {
+	u := url.URL{Scheme: "file", Opaque: path}
+	q := url.Values{}
+	q.Set("mode", mode)
+	q.Set("_txlock", "immediate")
+	// FULL makes every commit durable before it returns: a record acknowledged to a peer must survive a
+	// power cut on this side.
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open opens an existing datafile. It never creates one: a missing file is ErrNoDatafile.
+func Open(ctx context.Context, path string) (*DB, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoDatafile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open datafile: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("open datafile: %s is a directory", path)
+	}
+	db, err := openSQL(ctx, path, "rw")
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var n int
+	if err := db.conn().QueryRowContext(ctx, `SELECT count(*) FROM settings`).Scan(&n); err != nil || n != 1 {
+		db.Close()
+		return nil, fmt.Errorf("open datafile: %s was not initialised by msupply-sync init", path)
+	}
+	return db, nil
+}
+
+func openSQL(ctx context.Context, path, mode string) (*DB, error) {
+	sqldb, err := sql.Open("sqlite", dsn(path, mode))
+	if err != nil {
+		return nil, fmt.Errorf("open datafile: %w", err)
+	}
+	db := &DB{sql: sqldb, path: path, now: time.Now}
+	if err := db.checkPragmas(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// checkPragmas confirms the connection settings took effect: a datafile silently opened without foreign
+// keys or WAL would break the guarantees the rest of the package relies on.
+func (db *DB) checkPragmas(ctx context.Context) error {
+	var journal string
+	if err := db.conn().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&journal); err != nil {
+		return fmt.Errorf("open datafile: %s is not a readable SQLite datafile: %w", db.path, err)
+	}
+	if !strings.EqualFold(journal, "wal") {
+		return fmt.Errorf("open datafile: journal mode is %q, want wal", journal)
+	}
+	var fk, sync int
+	if err := db.conn().QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil {
+		return fmt.Errorf("open datafile: %w", err)
+	}
+	if fk != 1 {
+		return errors.New("open datafile: foreign keys could not be enabled")
+	}
+	if err := db.conn().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+		return fmt.Errorf("open datafile: %w", err)
+	}
+	if sync != 2 {
+		return fmt.Errorf("open datafile: synchronous is %d, want 2 (full)", sync)
+	}
+	return nil
+}
+
+// migration is one numbered schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		var v int
+		if _, err := fmt.Sscanf(e.Name(), "%04d_", &v); err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a 4-digit number", e.Name())
+		}
+		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// migrate applies every migration not yet recorded, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.conn().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	migrations, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range migrations {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			tx.Rollback()
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest migration applied.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.conn().QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// createAtomically builds a new datafile at a temporary path beside path, lets build fill it, and only then
+// links it into place, so that a failure or a kill part way leaves no datafile rather than half of one.
+// It refuses to replace anything already at path.
+func createAtomically(ctx context.Context, path string, build func(*DB) error) error {
+	if _, err := os.Lstat(path); err == nil {
+		return ErrDatafileExists
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".init-*")
+	if err != nil {
+		return fmt.Errorf("create datafile: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	defer os.Remove(tmpPath)
+	defer os.Remove(tmpPath + "-wal")
+	defer os.Remove(tmpPath + "-shm")
+
+	db, err := openSQL(ctx, tmpPath, "rwc")
+	if err != nil {
+		return err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	if err := build(db); err != nil {
+		db.Close()
+		return err
+	}
+	if _, err := db.conn().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		db.Close()
+		return fmt.Errorf("create datafile: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("create datafile: %w", err)
+	}
+	// A hard link fails if path appeared meanwhile, where a rename would silently replace it.
+	if err := os.Link(tmpPath, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return ErrDatafileExists
+		}
+		return fmt.Errorf("create datafile: %w", err)
+	}
+	return nil
+}
+
+// withTx runs fn in one write transaction, committing only if it returns nil.
+func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.tx != nil {
+		return fn(db.tx)
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Atomically runs fn with a handle whose every read and write joins one transaction, committed only if fn
+// returns nil: a multi-step change such as a provisioning run is then all made or none of it.
+func (db *DB) Atomically(ctx context.Context, fn func(*DB) error) error {
+	if db.tx != nil {
+		return fn(db)
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		inner := *db
+		inner.tx = tx
+		err := fn(&inner)
+		db.authorized = inner.authorized
+		return err
+	})
+}

@@ -1,0 +1,724 @@
+package datafile
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Limits on what a record may hold, so that hostile input cannot bloat a datafile.
+const (
+	MaxIDLength   = 128
+	MaxTextLength = 4096
+)
+
+// Record is one row of a synced table. Values holds "id" and every field, normalised: strings for Text,
+// Enum, Date, DateTime and Ref (nil where Nullable), bool for Bool, float64 for Number.
+type Record struct {
+	Table  *Table
+	Values map[string]any
+}
+
+// ID returns the record's id.
+func (r Record) ID() string { s, _ := r.Values["id"].(string); return s }
+
+// StoreID returns the store the record belongs to, or "" for master data.
+func (r Record) StoreID() string {
+	if r.Table.Kind != StoreData {
+		return ""
+	}
+	s, _ := r.Values[StoreField].(string)
+	return s
+}
+
+// MarshalJSON writes id first and then the fields in the table's order, so output is stable.
+func (r Record) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, col := range r.Table.Columns() {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, _ := json.Marshal(col)
+		v, err := json.Marshal(r.Values[col])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// FormatValue renders a value for a table cell.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// DecodeObject parses one JSON object, keeping numbers exact until they are validated.
+func DecodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, errorf(EINVALID, "invalid JSON: %v", err)
+	}
+	if m == nil {
+		return nil, errorf(EINVALID, "invalid JSON: expected an object")
+	}
+	if dec.More() {
+		return nil, errorf(EINVALID, "invalid JSON: more than one value")
+	}
+	return m, nil
+}
+
+func validID(id string) error {
+	if id == "" || len(id) > MaxIDLength || !utf8.ValidString(id) {
+		return fmt.Errorf("id must be 1 to %d characters of text", MaxIDLength)
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return errors.New("id must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// normalise validates raw against the table and merges it over base (the record as it stands, or nil for a
+// new record), returning the complete record. References are not checked here: that needs the datafile.
+func (t *Table) normalise(raw map[string]any, base *Record) (Record, error) {
+	for k := range raw {
+		if k == "id" {
+			continue
+		}
+		if _, ok := t.Field(k); !ok {
+			return Record{}, fmt.Errorf("unknown field %q (the fields of %s are %s)", k, t.Name, strings.Join(t.Columns(), ", "))
+		}
+	}
+	rec := Record{Table: t, Values: map[string]any{}}
+	if base != nil {
+		for k, v := range base.Values {
+			rec.Values[k] = v
+		}
+	} else {
+		rec.Values["id"] = raw["id"]
+	}
+	for _, f := range t.Fields {
+		v, given := raw[f.Name]
+		if !given {
+			if base != nil {
+				continue
+			}
+			if f.Required {
+				return Record{}, fmt.Errorf("field %s is required", f.Name)
+			}
+			rec.Values[f.Name] = defaultValue(f)
+			continue
+		}
+		nv, err := normaliseValue(f, v)
+		if err != nil {
+			return Record{}, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		rec.Values[f.Name] = nv
+	}
+	return rec, nil
+}
+
+func defaultValue(f Field) any {
+	switch f.Type {
+	case Bool:
+		return false
+	case Number:
+		return float64(0)
+	case Enum:
+		return f.Enum[0]
+	case DateTime:
+		return time.Now().UTC().Format(time.RFC3339)
+	case Date, Ref:
+		return nil
+	default:
+		return ""
+	}
+}
+
+func normaliseValue(f Field, v any) (any, error) {
+	if v == nil {
+		if f.Nullable {
+			return nil, nil
+		}
+		return nil, errors.New("must not be null")
+	}
+	switch f.Type {
+	case Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, errors.New("must be true or false")
+		}
+		return b, nil
+	case Number:
+		var n float64
+		switch x := v.(type) {
+		case json.Number:
+			var err error
+			if n, err = x.Float64(); err != nil {
+				return nil, errors.New("must be a number")
+			}
+		case float64:
+			n = x
+		default:
+			return nil, errors.New("must be a number")
+		}
+		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
+			return nil, errors.New("must be a finite number, zero or more")
+		}
+		return n, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, errors.New("must be a string")
+	}
+	if len(s) > MaxTextLength || !utf8.ValidString(s) {
+		return nil, fmt.Errorf("must be valid text of at most %d bytes", MaxTextLength)
+	}
+	switch f.Type {
+	case Enum:
+		for _, e := range f.Enum {
+			if s == e {
+				return s, nil
+			}
+		}
+		return nil, fmt.Errorf("must be one of %s", strings.Join(f.Enum, ", "))
+	case Date:
+		if _, err := time.Parse("2006-01-02", s); err != nil {
+			return nil, errors.New("must be a date as YYYY-MM-DD")
+		}
+	case DateTime:
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, errors.New("must be a date and time in RFC 3339 form, e.g. 2026-01-31T09:30:00Z")
+		}
+		return ts.UTC().Format(time.RFC3339), nil
+	case Ref:
+		if err := validID(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// sqlValue turns a normalised value into what SQLite stores.
+func sqlValue(v any) any {
+	if b, ok := v.(bool); ok {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	return v
+}
+
+// recordStore reads and writes records of one table inside a transaction with prepared statements.
+type recordStore struct {
+	t      *Table
+	tx     *sql.Tx
+	get    *sql.Stmt
+	upsert *sql.Stmt
+}
+
+func newRecordStore(ctx context.Context, tx *sql.Tx, t *Table) (*recordStore, error) {
+	cols := t.Columns()
+	get, err := tx.PrepareContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+t.Name+` WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	var sets, changed []string
+	for _, f := range t.Fields {
+		sets = append(sets, f.Name+" = excluded."+f.Name)
+		changed = append(changed, f.Name+" IS NOT excluded."+f.Name)
+	}
+	// The WHERE keeps a write of identical content from touching the row, so a replayed record leaves no
+	// trace in the change log.
+	q := `INSERT INTO ` + t.Name + ` (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)
+		ON CONFLICT (id) DO UPDATE SET ` + strings.Join(sets, ", ") + ` WHERE ` + strings.Join(changed, " OR ")
+	upsert, err := tx.PrepareContext(ctx, q)
+	if err != nil {
+		get.Close()
+		return nil, err
+	}
+	return &recordStore{t: t, tx: tx, get: get, upsert: upsert}, nil
+}
+
+func (rs *recordStore) close() {
+	rs.get.Close()
+	rs.upsert.Close()
+}
+
+func (rs *recordStore) load(ctx context.Context, id string) (*Record, error) {
+	return scanRecord(rs.t, rs.get.QueryRowContext(ctx, id))
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(t *Table, row scanner) (*Record, error) {
+	cols := t.Columns()
+	dest := make([]any, len(cols))
+	for i := range dest {
+		dest[i] = new(any)
+	}
+	if err := row.Scan(dest...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	rec := Record{Table: t, Values: map[string]any{}}
+	rec.Values["id"] = asString(*(dest[0].(*any)))
+	for i, f := range t.Fields {
+		v := *(dest[i+1].(*any))
+		switch f.Type {
+		case Bool:
+			n, _ := v.(int64)
+			rec.Values[f.Name] = n != 0
+		case Number:
+			switch x := v.(type) {
+			case float64:
+				rec.Values[f.Name] = x
+			case int64:
+				rec.Values[f.Name] = float64(x)
+			default:
+				rec.Values[f.Name] = float64(0)
+			}
+		default:
+			if v == nil {
+				rec.Values[f.Name] = nil
+			} else {
+				rec.Values[f.Name] = asString(v)
+			}
+		}
+	}
+	return &rec, nil
+}
+
+func asString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func (rs *recordStore) write(ctx context.Context, rec Record) error {
+	args := make([]any, 0, len(rs.t.Fields)+1)
+	for _, col := range rs.t.Columns() {
+		args = append(args, sqlValue(rec.Values[col]))
+	}
+	_, err := rs.upsert.ExecContext(ctx, args...)
+	return err
+}
+
+// refExists reports whether table holds a record with id.
+func refExists(ctx context.Context, tx *sql.Tx, table, id string) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// checkRefs confirms that every reference of rec points at a record that exists, and that a line's store
+// is its invoice's.
+func checkRefs(ctx context.Context, tx *sql.Tx, rec Record) error {
+	for _, f := range rec.Table.Fields {
+		if f.Type != Ref {
+			continue
+		}
+		id, _ := rec.Values[f.Name].(string)
+		if id == "" {
+			continue
+		}
+		ok, err := refExists(ctx, tx, f.Ref, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("field %s: no %s with id %q", f.Name, f.Ref, id)
+		}
+	}
+	if rec.Table.Name == "invoice_line" {
+		var invoiceStore string
+		if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, rec.Values["invoice_id"]).Scan(&invoiceStore); err != nil {
+			return err
+		}
+		if invoiceStore != rec.Values[StoreField] {
+			return fmt.Errorf("field store_id: the line's invoice belongs to store %q", invoiceStore)
+		}
+	}
+	return nil
+}
+
+// writer holds what every local write checks: who this datafile is.
+type writer struct {
+	settings Settings
+}
+
+// checkOwnership enforces that master data is written only on central and store data only on the site
+// where its store is active.
+func (w writer) checkOwnership(ctx context.Context, tx *sql.Tx, t *Table, storeID string) error {
+	if t.Kind == Master {
+		if w.settings.Role != RoleCentral {
+			return errorf(EFORBIDDEN, "%s is master data: it can be changed only on the central server", t.Name)
+		}
+		return nil
+	}
+	var siteID int64
+	err := tx.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&siteID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errorf(EINVALID, "field store_id: no store with id %q", storeID)
+	}
+	if err != nil {
+		return err
+	}
+	if w.settings.ThisSiteID == 0 || siteID != w.settings.ThisSiteID {
+		return errorf(EFORBIDDEN, "store %q is not active on this site, so its %s records cannot be written here", storeID, t.Name).
+			withHint("store data is entered only on the site its store is active on")
+	}
+	return nil
+}
+
+// RecordSource yields raw records one at a time and io.EOF after the last.
+type RecordSource func() (map[string]any, error)
+
+// PutRecords creates or updates records of one table from src, all of them or none: the first invalid record
+// rolls back the whole batch and its error names the record. Fields left out of an update keep their values.
+// It returns the id of each record in input order.
+func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource) ([]string, error) {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		w := writer{settings: s}
+		rs, err := newRecordStore(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		defer rs.close()
+		for n := 1; ; n++ {
+			raw, err := src()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return recordError(n, nil, err)
+			}
+			id, err := w.put(ctx, tx, rs, raw)
+			if err != nil {
+				return recordError(n, raw, err)
+			}
+			ids = append(ids, id)
+		}
+		if len(ids) == 0 {
+			return errorf(EINVALID, "no records given")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func recordError(n int, raw map[string]any, err error) error {
+	where := fmt.Sprintf("record %d", n)
+	if id, ok := raw["id"].(string); ok && id != "" {
+		where += fmt.Sprintf(" (id %q)", id)
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return &Error{Code: e.Code, Message: where + ": " + e.Message, Hint: e.Hint + nothingWritten(e.Hint)}
+	}
+	return &Error{Code: EINVALID, Message: where + ": " + err.Error(), Hint: "nothing was written; correct the record and run the command again"}
+}
+
+func nothingWritten(hint string) string {
+	if hint == "" {
+		return "nothing was written; correct the record and run the command again"
+	}
+	return "; nothing was written"
+}
+
+func (w writer) put(ctx context.Context, tx *sql.Tx, rs *recordStore, raw map[string]any) (string, error) {
+	t := rs.t
+	if v, given := raw["id"]; given {
+		id, ok := v.(string)
+		if !ok {
+			return "", errors.New("id must be a string")
+		}
+		if err := validID(id); err != nil {
+			return "", err
+		}
+	} else {
+		raw["id"] = uuid.NewString()
+	}
+	id := raw["id"].(string)
+	existing, err := rs.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
+		// A line belongs to its invoice's store; saying so twice is optional.
+		if invoiceID, ok := raw["invoice_id"].(string); ok {
+			var storeID string
+			if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err == nil {
+				raw[StoreField] = storeID
+			}
+		}
+	}
+	rec, err := t.normalise(raw, existing)
+	if err != nil {
+		return "", err
+	}
+	if t.Kind == StoreData && existing != nil {
+		if err := w.checkOwnership(ctx, tx, t, existing.StoreID()); err != nil {
+			return "", err
+		}
+		if existing.StoreID() != rec.StoreID() {
+			return "", errors.New("field store_id: a record cannot move to another store")
+		}
+	}
+	if err := w.checkOwnership(ctx, tx, t, rec.StoreID()); err != nil {
+		return "", err
+	}
+	if err := checkRefs(ctx, tx, rec); err != nil {
+		return "", err
+	}
+	if err := rs.write(ctx, rec); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// GetRecord returns the record of table with id, or a not_found error.
+func (db *DB) GetRecord(ctx context.Context, tableName, id string) (Record, error) {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := scanRecord(t, db.conn().QueryRowContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id = ?`, id))
+	if err != nil {
+		return Record{}, err
+	}
+	if rec == nil {
+		return Record{}, errorf(ENOTFOUND, "no %s with id %q", t.Name, id)
+	}
+	return *rec, nil
+}
+
+// Condition is one FIELD=VALUE filter of ListRecords.
+type Condition struct {
+	Field string
+	Value string
+}
+
+// ListRecords returns the records of table that match every condition, in id order.
+func (db *DB) ListRecords(ctx context.Context, tableName string, where []Condition) ([]Record, error) {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return nil, err
+	}
+	var clauses []string
+	var args []any
+	for _, c := range where {
+		if c.Field == "id" {
+			clauses = append(clauses, "id = ?")
+			args = append(args, c.Value)
+			continue
+		}
+		f, ok := t.Field(c.Field)
+		if !ok {
+			return nil, errorf(EINVALID, "unknown field %q in --where", c.Field).
+				withHint("the fields of %s are %s", t.Name, strings.Join(t.Columns(), ", "))
+		}
+		switch f.Type {
+		case Bool:
+			b, err := strconv.ParseBool(c.Value)
+			if err != nil {
+				return nil, errorf(EINVALID, "--where %s= takes true or false", f.Name)
+			}
+			clauses = append(clauses, f.Name+" = ?")
+			args = append(args, sqlValue(b))
+		case Number:
+			n, err := strconv.ParseFloat(c.Value, 64)
+			if err != nil {
+				return nil, errorf(EINVALID, "--where %s= takes a number", f.Name)
+			}
+			clauses = append(clauses, f.Name+" = ?")
+			args = append(args, n)
+		default:
+			if c.Value == "" && f.Nullable {
+				clauses = append(clauses, f.Name+" IS NULL")
+				continue
+			}
+			clauses = append(clauses, f.Name+" = ?")
+			args = append(args, c.Value)
+		}
+	}
+	q := `SELECT ` + strings.Join(t.Columns(), ", ") + ` FROM ` + t.Name
+	if len(clauses) > 0 {
+		q += ` WHERE ` + strings.Join(clauses, " AND ")
+	}
+	q += ` ORDER BY id`
+	rows, err := db.conn().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		rec, err := scanRecord(t, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *rec)
+	}
+	return out, rows.Err()
+}
+
+// DeleteRecord deletes one record, refusing where this site may not write it or other records refer to it.
+func (db *DB) DeleteRecord(ctx context.Context, tableName, id string) error {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return err
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rs, err := newRecordStore(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		defer rs.close()
+		existing, err := rs.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if existing == nil {
+			return errorf(ENOTFOUND, "no %s with id %q", t.Name, id)
+		}
+		if err := (writer{settings: s}).checkOwnership(ctx, tx, t, existing.StoreID()); err != nil {
+			return err
+		}
+		for _, ref := range referrers(t.Name) {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+ref.table+` WHERE `+ref.field+` = ?`, id).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return errorf(ECONFLICT, "cannot delete %s %q: %d %s record(s) refer to it", t.Name, id, n, ref.table).
+					withHint("delete or change those records first")
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE id = ?`, id)
+		return err
+	})
+}
+
+// TableChecksum is the count and digest of one table's records.
+type TableChecksum struct {
+	Count  int    `json:"count"`
+	Digest string `json:"digest"`
+}
+
+// Checksum returns, for every synced table, the number of records and a SHA-256 over their synced content
+// in id order. It reads only synced fields, so two datafiles holding the same records agree whatever their
+// local bookkeeping. With storeID set it covers only that store's store data.
+func (db *DB) Checksum(ctx context.Context, storeID string) (map[string]TableChecksum, error) {
+	out := map[string]TableChecksum{}
+	var tx dbtx = db.conn()
+	if db.tx == nil {
+		rtx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer rtx.Rollback()
+		tx = rtx
+	}
+	for _, t := range Tables() {
+		if storeID != "" && t.Kind != StoreData {
+			continue
+		}
+		q := `SELECT ` + strings.Join(t.Columns(), ", ") + ` FROM ` + t.Name
+		var args []any
+		if storeID != "" {
+			q += ` WHERE store_id = ?`
+			args = append(args, storeID)
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		n := 0
+		for rows.Next() {
+			rec, err := scanRecord(t, rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			line, err := rec.MarshalJSON()
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			h.Write(line)
+			h.Write([]byte{'\n'})
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out[t.Name] = TableChecksum{Count: n, Digest: hex.EncodeToString(h.Sum(nil))}
+	}
+	return out, nil
+}

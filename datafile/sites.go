@@ -1,0 +1,447 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Site types.
+const (
+	SiteStandalone = "standalone"
+	SiteMobile     = "mobile"
+)
+
+// MinPasswordLength is the shortest site password accepted.
+const MinPasswordLength = 8
+
+// Site is a sync site as an administrator sees it. The password hash never leaves the package.
+type Site struct {
+	ID            int64      `json:"id"`
+	Code          string     `json:"code"`
+	Name          string     `json:"name"`
+	Type          string     `json:"type"`
+	HardwareID    string     `json:"hardware_id"`
+	Blocked       bool       `json:"blocked"`
+	Stores        []string   `json:"stores"`
+	LastSyncAt    *time.Time `json:"last_sync_at"`
+	FailedLogins  int        `json:"-"`
+	UnsentRecords int        `json:"-"`
+	HasPassword   bool       `json:"-"`
+}
+
+// HasSynced reports whether a remote has ever authenticated as this site, which is when changing its
+// name or password starts to matter.
+func (s Site) HasSynced() bool { return s.HardwareID != "" || s.LastSyncAt != nil }
+
+const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, unsent_records`
+
+func scanSite(row scanner) (Site, error) {
+	var s Site
+	var last sql.NullString
+	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked, &last, &s.UnsentRecords)
+	if err != nil {
+		return s, err
+	}
+	if last.Valid {
+		if t, err := time.Parse(time.RFC3339, last.String); err == nil {
+			s.LastSyncAt = &t
+		}
+	}
+	s.Stores = []string{}
+	return s, nil
+}
+
+// Sites returns every site with the codes of its stores, in ID order.
+func (db *DB) Sites(ctx context.Context) ([]Site, error) {
+	rows, err := db.conn().QueryContext(ctx, `SELECT `+siteColumns+` FROM site ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var sites []Site
+	index := map[int64]int{}
+	for rows.Next() {
+		s, err := scanSite(rows)
+		if err != nil {
+			return nil, err
+		}
+		index[s.ID] = len(sites)
+		sites = append(sites, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	srows, err := db.conn().QueryContext(ctx, `SELECT site_id, code FROM store ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var siteID int64
+		var code string
+		if err := srows.Scan(&siteID, &code); err != nil {
+			return nil, err
+		}
+		if i, ok := index[siteID]; ok {
+			sites[i].Stores = append(sites[i].Stores, code)
+		}
+	}
+	return sites, srows.Err()
+}
+
+// FindSite resolves SITE, which may be a site's ID, code or name.
+func (db *DB) FindSite(ctx context.Context, ref string) (Site, error) {
+	return findSite(ctx, db.conn(), ref)
+}
+
+type rowsQueryer interface {
+	queryer
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func findSite(ctx context.Context, q rowsQueryer, ref string) (Site, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return Site{}, errorf(EINVALID, "no site given")
+	}
+	var s Site
+	var err error
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE id = ?`, id))
+	} else {
+		err = sql.ErrNoRows
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE code = ? COLLATE NOCASE AND code <> ''`, ref))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE name = ?`, ref))
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return Site{}, errorf(ENOTFOUND, "no site with ID, code or name %q", ref).withHint("'msupply-sync site list' shows the sites")
+	}
+	if err != nil {
+		return Site{}, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT code FROM store WHERE site_id = ? ORDER BY code`, s.ID)
+	if err != nil {
+		return Site{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return Site{}, err
+		}
+		s.Stores = append(s.Stores, code)
+	}
+	return s, rows.Err()
+}
+
+func validateSiteName(name string) error {
+	if name == "" {
+		return errorf(EINVALID, "a site needs a name")
+	}
+	if len(name) > 100 {
+		return errorf(EINVALID, "a site name must be at most 100 characters")
+	}
+	for _, r := range name {
+		// The name is the user name of HTTP Basic auth, where a colon ends the user name.
+		if r == ':' || unicode.IsControl(r) {
+			return errorf(EINVALID, "a site name must not contain a colon or control characters")
+		}
+	}
+	return nil
+}
+
+func validateSiteCode(code string) error {
+	if len(code) > 50 {
+		return errorf(EINVALID, "a site code must be at most 50 characters")
+	}
+	if _, err := strconv.ParseInt(code, 10, 64); err == nil {
+		return errorf(EINVALID, "a site code must not be a number, since SITE arguments take IDs as numbers")
+	}
+	for _, r := range code {
+		if unicode.IsControl(r) {
+			return errorf(EINVALID, "a site code must not contain control characters")
+		}
+	}
+	return nil
+}
+
+func validateSiteType(t string) error {
+	if t != SiteStandalone && t != SiteMobile {
+		return errorf(EINVALID, "site type %q is not standalone or mobile", t)
+	}
+	return nil
+}
+
+func validatePassword(p string) error {
+	if len(p) < MinPasswordLength {
+		return errorf(EINVALID, "a site password must be at least %d characters", MinPasswordLength)
+	}
+	if len(p) > 1024 {
+		return errorf(EINVALID, "a site password must be at most 1024 characters")
+	}
+	return nil
+}
+
+// NewSite is what adding a site takes.
+type NewSite struct {
+	Name     string
+	Code     string
+	Type     string
+	Password string
+}
+
+func (db *DB) requireCentral(ctx context.Context, what string) (Settings, error) {
+	s, err := db.Settings(ctx)
+	if err != nil {
+		return s, err
+	}
+	if s.Role != RoleCentral {
+		return s, errorf(EFORBIDDEN, "%s is done on the central server", what).
+			withHint("sites and stores are master data: change them on the central datafile and they reach this remote by sync")
+	}
+	return s, nil
+}
+
+// AddSite creates a site with the next free ID. It needs the sync settings unlocked.
+func (db *DB) AddSite(ctx context.Context, n NewSite) (Site, error) {
+	if _, err := db.requireCentral(ctx, "adding a site"); err != nil {
+		return Site{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Site{}, err
+	}
+	n.Name, n.Code = strings.TrimSpace(n.Name), strings.TrimSpace(n.Code)
+	if n.Type == "" {
+		n.Type = SiteStandalone
+	}
+	for _, err := range []error{validateSiteName(n.Name), validateSiteCode(n.Code), validateSiteType(n.Type), validatePassword(n.Password)} {
+		if err != nil {
+			return Site{}, err
+		}
+	}
+	hash, err := HashSecret(PasswordDigest(n.Password))
+	if err != nil {
+		return Site{}, err
+	}
+	var id int64
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		if err := checkSiteUnique(ctx, tx, 0, n.Name, n.Code); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO site (code, name, type, password_hash) VALUES (?, ?, ?, ?)`,
+			n.Code, n.Name, n.Type, hash)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return Site{}, err
+	}
+	return db.FindSite(ctx, strconv.FormatInt(id, 10))
+}
+
+func checkSiteUnique(ctx context.Context, tx *sql.Tx, self int64, name, code string) error {
+	var other int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM site WHERE name = ? AND id <> ?`, name, self).Scan(&other)
+	if err == nil {
+		return errorf(ECONFLICT, "site %d is already called %q", other, name).withHint("site names must be unique; they are what remotes authenticate with")
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if code == "" {
+		return nil
+	}
+	err = tx.QueryRowContext(ctx, `SELECT id FROM site WHERE code = ? COLLATE NOCASE AND id <> ?`, code, self).Scan(&other)
+	if err == nil {
+		return errorf(ECONFLICT, "site %d already has the code %q", other, code)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// SiteUpdate holds the changes of one site edit; nil fields stay as they are.
+type SiteUpdate struct {
+	Name     *string
+	Code     *string
+	Type     *string
+	Password *string
+}
+
+// BreaksSync reports whether the update changes what the site's remote authenticates with.
+func (u SiteUpdate) BreaksSync(s Site) bool {
+	return (u.Name != nil && strings.TrimSpace(*u.Name) != s.Name) || u.Password != nil
+}
+
+// EditSite applies all of an update or none of it. On central it edits any site; on a remote it changes
+// only the name and password this remote authenticates with.
+func (db *DB) EditSite(ctx context.Context, ref string, u SiteUpdate) (Site, error) {
+	s, err := db.Settings(ctx)
+	if err != nil {
+		return Site{}, err
+	}
+	if s.Role == RoleRemote {
+		return Site{}, db.editOwnCredential(ctx, s, ref, u)
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Site{}, err
+	}
+	site, err := db.FindSite(ctx, ref)
+	if err != nil {
+		return Site{}, err
+	}
+	name, code, typ := site.Name, site.Code, site.Type
+	if u.Name != nil {
+		name = strings.TrimSpace(*u.Name)
+		if err := validateSiteName(name); err != nil {
+			return Site{}, err
+		}
+	}
+	if u.Code != nil {
+		code = strings.TrimSpace(*u.Code)
+		if err := validateSiteCode(code); err != nil {
+			return Site{}, err
+		}
+	}
+	if u.Type != nil {
+		typ = *u.Type
+		if err := validateSiteType(typ); err != nil {
+			return Site{}, err
+		}
+		if typ == SiteMobile && len(site.Stores) > 1 {
+			return Site{}, errorf(ECONFLICT, "site %q has %d stores and a mobile site holds at most one", site.Name, len(site.Stores)).
+				withHint("move all but one store off the site first")
+		}
+	}
+	var hash string
+	if u.Password != nil {
+		if site.ID == CentralSiteID {
+			return Site{}, errorf(EINVALID, "the central site has no password: remotes authenticate to it, not it to them")
+		}
+		if err := validatePassword(*u.Password); err != nil {
+			return Site{}, err
+		}
+		if hash, err = HashSecret(PasswordDigest(*u.Password)); err != nil {
+			return Site{}, err
+		}
+	}
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		if err := checkSiteUnique(ctx, tx, site.ID, name, code); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET name = ?, code = ?, type = ? WHERE id = ?`, name, code, typ, site.ID); err != nil {
+			return err
+		}
+		if hash != "" || name != site.Name {
+			_, err := tx.ExecContext(ctx, `UPDATE site SET password_hash = CASE WHEN ? <> '' THEN ? ELSE password_hash END,
+				auth_version = auth_version + 1 WHERE id = ?`, hash, hash, site.ID)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return Site{}, err
+	}
+	return db.FindSite(ctx, strconv.FormatInt(site.ID, 10))
+}
+
+func (db *DB) editOwnCredential(ctx context.Context, s Settings, ref string, u SiteUpdate) error {
+	own := strings.EqualFold(strings.TrimSpace(ref), s.SiteName) || (s.ThisSiteID > 0 && ref == strconv.FormatInt(s.ThisSiteID, 10))
+	if !own {
+		if site, err := db.FindSite(ctx, ref); err == nil && site.ID == s.ThisSiteID {
+			own = true
+		}
+	}
+	if !own || u.Code != nil || u.Type != nil {
+		return errorf(EFORBIDDEN, "on a remote datafile only this site's own name and password can be changed").
+			withHint("edit sites on the central server; change the name or password here only to match a change made there")
+	}
+	name := ""
+	if u.Name != nil {
+		name = strings.TrimSpace(*u.Name)
+		if err := validateSiteName(name); err != nil {
+			return err
+		}
+	}
+	password := ""
+	if u.Password != nil {
+		if *u.Password == "" {
+			return errorf(EINVALID, "the new password is empty")
+		}
+		password = *u.Password
+	}
+	return db.SetRemoteCredential(ctx, name, password)
+}
+
+// DeleteSite deletes a site that has no stores and is not the active site of this datafile.
+func (db *DB) DeleteSite(ctx context.Context, ref string) error {
+	s, err := db.requireCentral(ctx, "deleting a site")
+	if err != nil {
+		return err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return err
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		site, err := findSite(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		if site.ID == s.ThisSiteID {
+			return errorf(ECONFLICT, "site %q is the active site of this datafile and cannot be deleted", site.Name)
+		}
+		if len(site.Stores) > 0 {
+			return errorf(ECONFLICT, "site %q still has stores: %s", site.Name, strings.Join(site.Stores, ", ")).
+				withHint("move or remove its stores first ('msupply-sync store remove STORE' moves a store to the central site)")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE site_id = ?`, site.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM site WHERE id = ?`, site.ID)
+		return err
+	})
+}
+
+// ResetHardwareID clears a site's hardware binding so that the next device to authenticate binds it.
+func (db *DB) ResetHardwareID(ctx context.Context, ref string) (Site, error) {
+	return db.updateSiteAuth(ctx, ref, "resetting a hardware ID", `hardware_id = ''`)
+}
+
+// UnblockSite lets a site blocked by failed logins try again.
+func (db *DB) UnblockSite(ctx context.Context, ref string) (Site, error) {
+	return db.updateSiteAuth(ctx, ref, "unblocking a site", `blocked = 0, failed_logins = 0`)
+}
+
+func (db *DB) updateSiteAuth(ctx context.Context, ref, what, set string) (Site, error) {
+	if _, err := db.requireCentral(ctx, what); err != nil {
+		return Site{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Site{}, err
+	}
+	site, err := db.FindSite(ctx, ref)
+	if err != nil {
+		return Site{}, err
+	}
+	if site.ID == CentralSiteID {
+		return Site{}, errorf(EINVALID, "the central site does not authenticate to a server, so %s does not apply to it", what)
+	}
+	if _, err := db.conn().ExecContext(ctx, fmt.Sprintf(`UPDATE site SET %s, auth_version = auth_version + 1 WHERE id = ?`, set), site.ID); err != nil {
+		return Site{}, err
+	}
+	return db.FindSite(ctx, strconv.FormatInt(site.ID, 10))
+}

@@ -1,0 +1,234 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+)
+
+// Store is a store and the site it is active on.
+type Store struct {
+	ID     string `json:"id"`
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	SiteID int64  `json:"site_id"`
+}
+
+// Stores returns the stores, all of them or those of one site, by code.
+func (db *DB) Stores(ctx context.Context, siteRef string) ([]Store, error) {
+	q := `SELECT id, code, name, site_id FROM store`
+	var args []any
+	if siteRef != "" {
+		site, err := db.FindSite(ctx, siteRef)
+		if err != nil {
+			return nil, err
+		}
+		q += ` WHERE site_id = ?`
+		args = append(args, site.ID)
+	}
+	rows, err := db.conn().QueryContext(ctx, q+` ORDER BY code`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stores := []Store{}
+	for rows.Next() {
+		var s Store
+		if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+			return nil, err
+		}
+		stores = append(stores, s)
+	}
+	return stores, rows.Err()
+}
+
+// FindStore resolves STORE, a store's ID or code.
+func (db *DB) FindStore(ctx context.Context, ref string) (Store, error) {
+	return findStore(ctx, db.conn(), ref)
+}
+
+func findStore(ctx context.Context, q queryer, ref string) (Store, error) {
+	var s Store
+	err := q.QueryRowContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id = ? OR code = ? COLLATE NOCASE
+		ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref).Scan(&s.ID, &s.Code, &s.Name, &s.SiteID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, errorf(ENOTFOUND, "no store with ID or code %q", ref).withHint("'msupply-sync store list' shows the stores")
+	}
+	return s, err
+}
+
+func validateStoreCode(code string) error {
+	if code == "" || len(code) > 50 {
+		return errorf(EINVALID, "a store code must be 1 to 50 characters")
+	}
+	for _, r := range code {
+		if unicode.IsControl(r) {
+			return errorf(EINVALID, "a store code must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// AddStore creates a store on a site (the central site when siteRef is empty) and queues its data to it.
+func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, error) {
+	if _, err := db.requireCentral(ctx, "adding a store"); err != nil {
+		return Store{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Store{}, err
+	}
+	code, name = strings.TrimSpace(code), strings.TrimSpace(name)
+	if err := validateStoreCode(code); err != nil {
+		return Store{}, err
+	}
+	if name == "" || len(name) > MaxTextLength {
+		return Store{}, errorf(EINVALID, "a store needs a name")
+	}
+	if siteRef == "" {
+		siteRef = "1"
+	}
+	st := Store{ID: uuid.NewString(), Code: code, Name: name}
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		site, err := findSite(ctx, tx, siteRef)
+		if err != nil {
+			return err
+		}
+		if err := checkMobileHasRoom(site, ""); err != nil {
+			return err
+		}
+		if _, err := findStore(ctx, tx, code); err == nil {
+			return errorf(ECONFLICT, "a store with code %q already exists", code)
+		}
+		st.SiteID = site.ID
+		_, err = tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)`, st.ID, st.Code, st.Name, st.SiteID)
+		return err
+	})
+	return st, err
+}
+
+func checkMobileHasRoom(site Site, movingStoreCode string) error {
+	if site.Type != SiteMobile {
+		return nil
+	}
+	for _, code := range site.Stores {
+		if !strings.EqualFold(code, movingStoreCode) {
+			return errorf(ECONFLICT, "site %q is a mobile site and already holds store %s; a mobile site holds at most one store", site.Name, code).
+				withHint("move that store off the site first, or use a standalone site")
+		}
+	}
+	return nil
+}
+
+// MoveImpact describes what a store move leaves behind on the site the store is leaving.
+type MoveImpact struct {
+	Store    Store
+	From     Site
+	To       Site
+	Unsent   int // changes the old remote reported as not yet pushed
+	InFlight int // records queued for the old remote and not yet acknowledged
+}
+
+// PlanStoreMove reports what moving a store to a site would affect, without changing anything.
+func (db *DB) PlanStoreMove(ctx context.Context, storeRef, toSiteRef string) (MoveImpact, error) {
+	var m MoveImpact
+	st, err := db.FindStore(ctx, storeRef)
+	if err != nil {
+		return m, err
+	}
+	if toSiteRef == "" {
+		toSiteRef = "1"
+	}
+	to, err := db.FindSite(ctx, toSiteRef)
+	if err != nil {
+		return m, err
+	}
+	from, err := db.FindSite(ctx, itoa(st.SiteID))
+	if err != nil {
+		return m, err
+	}
+	m = MoveImpact{Store: st, From: from, To: to}
+	if from.ID != CentralSiteID {
+		m.Unsent = from.UnsentRecords
+		if err := db.conn().QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND store_id = ?`, from.ID, st.ID).Scan(&m.InFlight); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}
+
+// MoveStore makes a store active on another site (the central site when toSiteRef is empty), and in the same
+// transaction queues all of the store's data to its new site and drops what was queued for the old one.
+func (db *DB) MoveStore(ctx context.Context, storeRef, toSiteRef string) (Store, error) {
+	if _, err := db.requireCentral(ctx, "moving a store"); err != nil {
+		return Store{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Store{}, err
+	}
+	if toSiteRef == "" {
+		toSiteRef = itoa(CentralSiteID)
+	}
+	var st Store
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if st, err = findStore(ctx, tx, storeRef); err != nil {
+			return err
+		}
+		to, err := findSite(ctx, tx, toSiteRef)
+		if err != nil {
+			return err
+		}
+		if to.ID == st.SiteID {
+			return errorf(ECONFLICT, "store %s is already on site %q", st.Code, to.Name)
+		}
+		if err := checkMobileHasRoom(to, st.Code); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE store SET site_id = ? WHERE id = ?`, to.ID, st.ID); err != nil {
+			return err
+		}
+		st.SiteID = to.ID
+		return requeueStore(ctx, tx, st)
+	})
+	return st, err
+}
+
+// requeueStore replaces whatever was queued for a store with all of its data, for the site it is now on.
+func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE store_id = ?`, st.ID); err != nil {
+		return err
+	}
+	if st.SiteID == CentralSiteID {
+		return nil
+	}
+	for _, t := range Tables() {
+		if t.Kind != StoreData {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT ?, ?, id, store_id, 'insert' FROM `+t.Name+` WHERE store_id = ? ORDER BY id`, st.SiteID, t.Name, st.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// QueuedForSite counts the records waiting in a site's queue, all of them or one store's.
+func (db *DB) QueuedForSite(ctx context.Context, siteID int64, storeID string) (int, error) {
+	q := `SELECT count(*) FROM sync_queue WHERE site_id = ?`
+	args := []any{siteID}
+	if storeID != "" {
+		q += ` AND store_id = ?`
+		args = append(args, storeID)
+	}
+	var n int
+	err := db.conn().QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

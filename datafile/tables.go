@@ -1,0 +1,167 @@
+package datafile
+
+import (
+	"sort"
+	"strings"
+)
+
+// Kind says who may write a table's records.
+type Kind int
+
+// The two kinds of synced data.
+const (
+	// Master data is created and edited only on the central server and pushed to every remote.
+	Master Kind = iota
+	// Store data belongs to one store and is written only on the site where that store is active.
+	StoreData
+)
+
+func (k Kind) String() string {
+	if k == Master {
+		return "master"
+	}
+	return "store"
+}
+
+// FieldType is the type of a synced field, as it appears in JSON.
+type FieldType int
+
+// Field types.
+const (
+	Text     FieldType = iota
+	Bool               // JSON true/false, stored as 0/1
+	Number             // a finite JSON number, zero or more
+	Enum               // one of Field.Enum
+	Date               // YYYY-MM-DD, or null
+	DateTime           // RFC 3339, stored in UTC
+	Ref                // the id of a record in Field.Ref
+)
+
+// Field is one synced column beyond id.
+type Field struct {
+	Name     string
+	Type     FieldType
+	Ref      string   // the table a Ref points at
+	Enum     []string // the values an Enum may take; the first is the default unless Required
+	Required bool     // must be given when a record is created
+	Nullable bool     // null is a value (Date and optional Ref)
+}
+
+// Table describes a synced table.
+type Table struct {
+	Name string
+	Kind Kind
+	// Rank orders tables so that a record comes after every record it refers to: integration writes in
+	// rising rank, and deletes in falling rank.
+	Rank   int
+	Fields []Field
+}
+
+// Field returns the field called name.
+func (t *Table) Field(name string) (Field, bool) {
+	for _, f := range t.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Columns returns id followed by the field names, in their stable order.
+func (t *Table) Columns() []string {
+	cols := []string{"id"}
+	for _, f := range t.Fields {
+		cols = append(cols, f.Name)
+	}
+	return cols
+}
+
+// StoreField is the field that ties store data to its store.
+const StoreField = "store_id"
+
+var syncedTables = []*Table{
+	{Name: "item", Kind: Master, Rank: 2, Fields: []Field{
+		{Name: "code", Type: Text}, {Name: "name", Type: Text}, {Name: "unit", Type: Text},
+	}},
+	{Name: "name", Kind: Master, Rank: 2, Fields: []Field{
+		{Name: "code", Type: Text}, {Name: "name", Type: Text},
+		{Name: "is_customer", Type: Bool}, {Name: "is_supplier", Type: Bool},
+		{Name: "store_id", Type: Ref, Ref: "store", Nullable: true},
+	}},
+	{Name: "master_list", Kind: Master, Rank: 2, Fields: []Field{
+		{Name: "code", Type: Text}, {Name: "name", Type: Text},
+	}},
+	{Name: "master_list_line", Kind: Master, Rank: 3, Fields: []Field{
+		{Name: "master_list_id", Type: Ref, Ref: "master_list", Required: true},
+		{Name: "item_id", Type: Ref, Ref: "item", Required: true},
+	}},
+	{Name: "invoice", Kind: StoreData, Rank: 4, Fields: []Field{
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "name_id", Type: Ref, Ref: "name", Required: true},
+		{Name: "type", Type: Enum, Enum: []string{"customer_invoice", "supplier_invoice"}, Required: true},
+		{Name: "status", Type: Enum, Enum: []string{"new", "confirmed", "finalised"}},
+		{Name: "their_ref", Type: Text},
+		{Name: "created_at", Type: DateTime},
+	}},
+	{Name: "invoice_line", Kind: StoreData, Rank: 5, Fields: []Field{
+		{Name: "invoice_id", Type: Ref, Ref: "invoice", Required: true},
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "item_id", Type: Ref, Ref: "item", Required: true},
+		{Name: "batch", Type: Text},
+		{Name: "expiry", Type: Date, Nullable: true},
+		{Name: "quantity", Type: Number},
+	}},
+	{Name: "stock_line", Kind: StoreData, Rank: 4, Fields: []Field{
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "item_id", Type: Ref, Ref: "item", Required: true},
+		{Name: "batch", Type: Text},
+		{Name: "expiry", Type: Date, Nullable: true},
+		{Name: "quantity", Type: Number},
+	}},
+}
+
+var tablesByName = func() map[string]*Table {
+	m := map[string]*Table{}
+	for _, t := range syncedTables {
+		m[t.Name] = t
+	}
+	return m
+}()
+
+// Tables returns the synced record tables in dependency order.
+func Tables() []*Table {
+	out := append([]*Table(nil), syncedTables...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
+	return out
+}
+
+// TableNames returns the names of the synced record tables, in dependency order.
+func TableNames() []string {
+	var names []string
+	for _, t := range Tables() {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// LookupTable returns the synced table called name, or an error that lists the tables there are.
+func LookupTable(name string) (*Table, error) {
+	if t, ok := tablesByName[name]; ok {
+		return t, nil
+	}
+	return nil, errorf(EINVALID, "unknown table %q", name).
+		withHint("the synced tables are %s", strings.Join(TableNames(), ", "))
+}
+
+// referrers lists every (table, field) that refers to target.
+func referrers(target string) []struct{ table, field string } {
+	var out []struct{ table, field string }
+	for _, t := range syncedTables {
+		for _, f := range t.Fields {
+			if f.Type == Ref && f.Ref == target {
+				out = append(out, struct{ table, field string }{t.Name, f.Name})
+			}
+		}
+	}
+	return out
+}
