@@ -103,6 +103,10 @@ in a TOML file for 'msupply-sync provision'), then set up each remote with 'msup
 			env.storeCommand(),
 			env.recordCommand(),
 			env.provisionCommand(),
+			env.syncCommand(),
+			env.checkConnectionCommand(),
+			env.serveCommand(),
+			env.runCommand(),
 		},
 	}
 	app.Action = parentAction

@@ -1,0 +1,39 @@
+package commands
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func (env *Env) checkConnectionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check-connection",
+		Usage:     "check that this remote can reach and log in to the central server",
+		UsageText: "msupply-sync check-connection",
+		Description: `Sends one authenticated request and says whether this site can reach the server, and if not,
+why: unreachable, wrong name or password, bound to another device, blocked, or a protocol version
+the server does not accept. It needs no unlocking and changes nothing here.
+
+Example:
+  msupply-sync check-connection`,
+		Flags: []cli.Flag{caFileFlag},
+		Action: func(c *cli.Context) error {
+			if err := requireArgs(c); err != nil {
+				return err
+			}
+			db, client, settings, err := env.openRemote(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			info, err := client.SiteInfo(c.Context)
+			if err != nil {
+				return explainSyncError(err, settings)
+			}
+			fmt.Fprintf(env.Stdout, "connection ok: %s knows this remote as site %d %q (initialisation %s, %d records waiting)\n",
+				settings.ServerURL, info.SiteID, info.Name, info.InitialisationStatus, info.QueueLength)
+			return nil
+		},
+	}
+}

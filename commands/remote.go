@@ -1,0 +1,129 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/progress"
+	"github.com/msupply-foundation/msupply-sync/syncengine"
+)
+
+var (
+	logFormatFlag = &cli.StringFlag{Name: "log-format", Usage: "log format: text or json", Value: "text", EnvVars: []string{"MSUPPLY_LOG_FORMAT"}}
+	logLevelFlag  = &cli.StringFlag{Name: "log-level", Usage: "least severe level logged: debug, info, warn or error", Value: "info", EnvVars: []string{"MSUPPLY_LOG_LEVEL"}}
+	caFileFlag    = &cli.StringFlag{Name: "ca-file", Usage: "PEM certificates to trust for the central server, for a private CA", EnvVars: []string{"MSUPPLY_CA_FILE"}}
+)
+
+// newLogger builds the slog logger the flags ask for, writing to standard error.
+func (env *Env) newLogger(c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, usageErrorf("unknown log level %q", c.String("log-level")).withHint("use debug, info, warn or error")
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.String("log-format") {
+	case "text":
+		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
+	}
+	return nil, usageErrorf("unknown log format %q", c.String("log-format")).withHint("use text or json")
+}
+
+// stderrIsTerminal says whether progress can be drawn as a bar.
+func (env *Env) stderrIsTerminal() bool {
+	f, ok := env.Stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// openRemote opens a remote datafile and the client for its central server.
+func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, datafile.Settings, error) {
+	db, err := openDatafile(c)
+	if err != nil {
+		return nil, nil, datafile.Settings{}, err
+	}
+	s, err := db.Settings(c.Context)
+	if err != nil {
+		db.Close()
+		return nil, nil, s, err
+	}
+	if s.Role != datafile.RoleRemote {
+		db.Close()
+		return nil, nil, s, failf("%s is the central server's datafile; this command is run on a remote site", db.Path()).
+			withHint("on the central server, 'msupply-sync serve --central' answers the remotes")
+	}
+	name, digest, err := db.RemoteCredential(c.Context)
+	if err != nil {
+		db.Close()
+		return nil, nil, s, err
+	}
+	client, err := syncengine.NewClient(syncengine.ClientConfig{
+		ServerURL: s.ServerURL, SiteName: name, PasswordDigest: digest,
+		HardwareID: syncengine.HardwareID(env.Getenv), AppVersion: Version,
+		AltHTTPClient: s.AltHTTPClient, CAFile: c.String("ca-file"),
+	})
+	if err != nil {
+		db.Close()
+		return nil, nil, s, failf("%v", err)
+	}
+	return db, client, s, nil
+}
+
+// explainSyncError turns what went wrong talking to the central server into words and advice.
+func explainSyncError(err error, s datafile.Settings) error {
+	var ae *syncengine.APIError
+	switch {
+	case errors.As(err, &ae):
+		switch ae.Code {
+		case syncengine.CodeSiteNameNotFound:
+			return failf("the central server has no site called %q", s.SiteName).
+				withHint("check the site name; on a remote, 'msupply-sync site edit %q --name NAME' changes the name it uses", s.SiteName)
+		case syncengine.CodeSiteIncorrectPassword:
+			return failf("wrong password for site %q", s.SiteName).
+				withHint("set the password the central server has with 'msupply-sync site edit %q --password-stdin'; after 5 wrong tries in a row the site is blocked", s.SiteName)
+		case syncengine.CodeSiteIncorrectHardware:
+			return failf("site %q is bound to another device", s.SiteName).
+				withHint("if this machine replaces it, an administrator runs 'msupply-sync site reset-hardware-id %q' on the central server", s.SiteName)
+		case syncengine.CodeSiteAuthTimeout:
+			return failf("site %q is blocked after too many failed logins", s.SiteName).
+				withHint("fix the password here, then an administrator runs 'msupply-sync site unblock %q' on the central server", s.SiteName)
+		case syncengine.CodeAPIVersionIncompatible:
+			return failf("the central server does not accept this version of the sync protocol: %s", ae.Message).
+				withHint("upgrade msupply-sync on this site or on the server so that they match")
+		case syncengine.CodeSiteHasNoStore:
+			return failf("site %q has no store on the central server, so there is nothing to sync", s.SiteName).
+				withHint("an administrator adds a store with 'msupply-sync store add --site %q' or 'store move'", s.SiteName)
+		case syncengine.CodeSyncIsRunning:
+			return failf("the central server is busy with another sync of this site").withHint("try again in a minute")
+		}
+		return failf("the central server refused the request: %s (%s, HTTP %d)", ae.Message, ae.Code, ae.Status)
+	case errors.Is(err, syncengine.ErrUnreachable):
+		return failf("cannot reach the central server at %s: %v", s.ServerURL, errors.Unwrap(err)).
+			withHint("check the server URL ('msupply-sync prefs show'), the network, and that the server is running")
+	case errors.Is(err, syncengine.ErrTimeout):
+		return failf("the central server at %s took too long to answer", s.ServerURL).
+			withHint("the link may be slow or down; sync tries again on its own, and a smaller request size helps on bad links")
+	case errors.Is(err, context.Canceled), errors.Is(err, syncengine.ErrStopped):
+		return failf("sync interrupted; everything received so far is kept and the next sync carries on")
+	}
+	return err
+}
+
+// newProgress returns the progress display for long sync work.
+func (env *Env) newProgress() (*progress.Reporter, syncengine.Progress) {
+	p := progress.New(env.Stderr, env.stderrIsTerminal())
+	return p, func(step string, done, total int64) { p.Update(step, done, total) }
+}
+
+func summary(res *syncengine.CycleResult) string {
+	r := res.Run
+	return fmt.Sprintf("pushed %d, pulled %d, integrated %d, refused %d, errors %d in %s",
+		r.PushDone, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.IntegrationErrors, res.Duration.Round(1e6))
+}

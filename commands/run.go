@@ -1,0 +1,109 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/syncengine"
+)
+
+func (env *Env) runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "sync a remote datafile with the central server, every interval or once",
+		UsageText: "msupply-sync run --remote [--once]",
+		Description: `Each cycle pushes this site's changes, pulls master data and this site's store data, integrates
+them and acknowledges them. The first cycle of a new remote datafile initialises it from the central
+server, showing progress. Without --once it syncs every sync interval ('msupply-sync prefs set
+--interval MIN'; 0 pauses) until SIGINT or SIGTERM, which end it after the batch in flight.
+--once runs one cycle and exits 0 if it succeeded, 1 if not.
+
+Examples:
+  msupply-sync run --remote --once
+  msupply-sync run --remote --log-format json`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "remote", Usage: "sync this remote datafile (the only role that runs a sync loop)"},
+			&cli.BoolFlag{Name: "once", Usage: "run one sync cycle and exit"},
+			caFileFlag, logFormatFlag, logLevelFlag,
+		},
+		Action: env.runRun,
+	}
+}
+
+func (env *Env) runRun(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	if !c.Bool("remote") {
+		return usageErrorf("run needs --remote").withHint("the central server runs 'msupply-sync serve --central' instead")
+	}
+	log, err := env.newLogger(c)
+	if err != nil {
+		return err
+	}
+	db, client, settings, err := env.openRemote(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bar, progress := env.newProgress()
+	// Requests run to the end of their batch even after a signal: stopping between batches keeps a
+	// half-received batch from being thrown away.
+	work := context.WithoutCancel(c.Context)
+	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
+	for {
+		res, err := remote.Cycle(work, true)
+		bar.Finish()
+		if res != nil {
+			if err != nil {
+				log.Error("sync cycle failed", "error", err, "summary", summary(res))
+			} else {
+				log.Info("sync cycle done", "initialised", res.Initialising, "summary", summary(res))
+			}
+		}
+		if c.Bool("once") {
+			if err != nil {
+				return explainSyncError(err, settings)
+			}
+			fmt.Fprintf(env.Stdout, "sync done: %s\n", summary(res))
+			return nil
+		}
+		if errors.Is(err, syncengine.ErrStopped) || c.Context.Err() != nil {
+			log.Info("sync stopped")
+			return nil
+		}
+		if !waitInterval(c.Context, db.Settings) {
+			log.Info("sync stopped")
+			return nil
+		}
+	}
+}
+
+// waitInterval sleeps for the sync interval, read afresh so that a change takes effect without a restart;
+// while the interval is 0 (paused) it looks again every minute. It returns false when told to stop.
+func waitInterval(ctx context.Context, settings func(context.Context) (datafile.Settings, error)) bool {
+	for {
+		interval := time.Minute
+		paused := false
+		if s, err := settings(ctx); err == nil {
+			if s.SyncInterval == 0 {
+				paused = true
+			} else {
+				interval = time.Duration(s.SyncInterval) * time.Minute
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(interval):
+		}
+		if !paused {
+			return true
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/syncengine"
+)
+
+func (env *Env) syncCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "generate, retrieve and inspect sync records",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "generate",
+				Usage:     "queue records to be sent again",
+				UsageText: "msupply-sync sync generate --new | --existing [--site SITE]",
+				Description: `On the central server, --new queues everything a site (default: every remote site) needs to
+initialise a new datafile: master data and all store data of its stores; --existing queues the store
+data only. Needs the sync settings unlocked. On a remote, both queue all store data of its stores to
+be pushed again, to refresh the central server's copy.
+
+Examples:
+  msupply-sync sync generate --new --site North
+  msupply-sync sync generate --existing`,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "new", Usage: "everything a new datafile needs"},
+					&cli.BoolFlag{Name: "existing", Usage: "store data only"},
+					&cli.StringFlag{Name: "site", Usage: "only for this site (central)"},
+				},
+				Action: env.runSyncGenerate,
+			},
+			{
+				Name:      "retrieve",
+				Usage:     "pull what waits for this remote on the central server, without pushing",
+				UsageText: "msupply-sync sync retrieve",
+				Description: `Pulls master data and this site's store data, integrates and acknowledges them; this site's
+own changes stay here until the next full sync.
+
+Example:
+  msupply-sync sync retrieve`,
+				Flags:  []cli.Flag{caFileFlag, logFormatFlag, logLevelFlag},
+				Action: env.runSyncRetrieve,
+			},
+			{
+				Name:      "status",
+				Usage:     "show how sync stands",
+				UsageText: "msupply-sync sync status [--output table|json]",
+				Description: `On a remote: the last run with its steps, changes waiting to be pushed, records waiting on the
+server and in the local buffer, and whether the datafile is initialised. On the central server:
+each site's last sync and the records queued for it.
+
+Example:
+  msupply-sync sync status --output json`,
+				Flags:  []cli.Flag{outputFlag},
+				Action: env.runSyncStatus,
+			},
+		},
+	}
+}
+
+func (env *Env) runSyncGenerate(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	if c.Bool("new") == c.Bool("existing") {
+		return usageErrorf("say what to generate: --new or --existing")
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := db.Settings(c.Context)
+	if err != nil {
+		return err
+	}
+	if s.Role == datafile.RoleRemote {
+		if c.IsSet("site") {
+			return usageErrorf("--site is for the central server; a remote generates its own stores' data")
+		}
+		n, err := db.GenerateForCentral(c.Context)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "queued %d records to push to the central server\n", n)
+		return nil
+	}
+	var siteID int64
+	if ref := c.String("site"); ref != "" {
+		site, err := db.FindSite(c.Context, ref)
+		if err != nil {
+			return err
+		}
+		if site.ID == datafile.CentralSiteID {
+			return failf("the central site holds everything already; name a remote site")
+		}
+		siteID = site.ID
+	}
+	n, err := db.GenerateForSites(c.Context, siteID, c.Bool("new"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "queued %d records for remote sites\n", n)
+	return nil
+}
+
+func (env *Env) runSyncRetrieve(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	log, err := env.newLogger(c)
+	if err != nil {
+		return err
+	}
+	db, client, settings, err := env.openRemote(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bar, progress := env.newProgress()
+	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
+	res, err := remote.Cycle(context.WithoutCancel(c.Context), false)
+	bar.Finish()
+	if err != nil {
+		return explainSyncError(err, settings)
+	}
+	fmt.Fprintf(env.Stdout, "retrieved: %s\n", summary(res))
+	return nil
+}
+
+type remoteStatus struct {
+	Role              string           `json:"role"`
+	SiteID            int64            `json:"site_id"`
+	SiteName          string           `json:"site_name"`
+	ServerURL         string           `json:"server_url"`
+	Initialisation    string           `json:"initialisation"`
+	LastSyncAt        *time.Time       `json:"last_sync_at"`
+	UnsentRecords     int64            `json:"unsent_records"`
+	ServerQueueLength int64            `json:"server_queue_length"`
+	BufferedRecords   int64            `json:"buffered_records"`
+	BufferedErrors    int64            `json:"buffered_errors"`
+	LastRun           *datafile.RunLog `json:"last_run"`
+}
+
+type centralSiteStatus struct {
+	ID            int64      `json:"id"`
+	Name          string     `json:"name"`
+	LastSyncAt    *time.Time `json:"last_sync_at"`
+	QueuedRecords int        `json:"queued_records"`
+	UnsentRecords int        `json:"unsent_records"`
+	Blocked       bool       `json:"blocked"`
+}
+
+func (env *Env) runSyncStatus(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := db.Settings(c.Context)
+	if err != nil {
+		return err
+	}
+	if s.Role == datafile.RoleCentral {
+		return env.centralStatus(c, db, format)
+	}
+	st, err := db.SyncState(c.Context)
+	if err != nil {
+		return err
+	}
+	v := remoteStatus{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
+		LastSyncAt: st.LastSuccessAt, ServerQueueLength: st.ServerQueueLength, Initialisation: "new"}
+	switch {
+	case st.Initialised:
+		v.Initialisation = "completed"
+	case st.InitRequested:
+		v.Initialisation = "started"
+	}
+	if v.UnsentRecords, err = db.UnsentCount(c.Context); err != nil {
+		return err
+	}
+	if v.BufferedRecords, v.BufferedErrors, err = db.BufferedCount(c.Context); err != nil {
+		return err
+	}
+	if v.LastRun, err = db.LastRun(c.Context); err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSON(env.Stdout, v)
+	}
+	last := "never"
+	if v.LastSyncAt != nil {
+		last = fmt.Sprintf("%s (%s ago)", v.LastSyncAt.Local().Format("2006-01-02 15:04:05"), time.Since(*v.LastSyncAt).Round(time.Second))
+	}
+	rows := [][]string{
+		{"site", fmt.Sprintf("%d %s", v.SiteID, v.SiteName)},
+		{"server", v.ServerURL},
+		{"initialisation", v.Initialisation},
+		{"last successful sync", last},
+		{"changes waiting to be pushed", strconv.FormatInt(v.UnsentRecords, 10)},
+		{"records waiting on the server", strconv.FormatInt(v.ServerQueueLength, 10)},
+		{"records buffered here", fmt.Sprintf("%d (%d with errors)", v.BufferedRecords, v.BufferedErrors)},
+	}
+	if r := v.LastRun; r != nil {
+		state := "running or interrupted"
+		if r.FinishedAt != nil {
+			state = "finished " + r.FinishedAt.Local().Format("2006-01-02 15:04:05")
+		}
+		if r.Error != "" {
+			state += ": " + r.Error
+		}
+		rows = append(rows,
+			[]string{"last run", fmt.Sprintf("%s, started %s, %s", r.Kind, r.StartedAt.Local().Format("2006-01-02 15:04:05"), state)},
+			[]string{"  push", fmt.Sprintf("%d/%d (%d refused)", r.PushDone, r.PushTotal, r.Rejected)},
+			[]string{"  pull master data", strconv.FormatInt(r.PullCentralDone, 10)},
+			[]string{"  pull store data", fmt.Sprintf("%d/%d", r.PullQueueDone, r.PullQueueTotal)},
+			[]string{"  integrate", fmt.Sprintf("%d/%d (%d errors)", r.IntegrateDone, r.IntegrateTotal, r.IntegrationErrors)},
+		)
+	}
+	return writeTable(env.Stdout, []string{"sync", "status"}, rows, "")
+}
+
+func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) error {
+	sites, err := db.Sites(c.Context)
+	if err != nil {
+		return err
+	}
+	out := []centralSiteStatus{}
+	for _, s := range sites {
+		if s.ID == datafile.CentralSiteID {
+			continue
+		}
+		n, err := db.QueuedForSite(c.Context, s.ID, "")
+		if err != nil {
+			return err
+		}
+		out = append(out, centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, QueuedRecords: n, UnsentRecords: s.UnsentRecords, Blocked: s.Blocked})
+	}
+	if format == "json" {
+		return writeJSON(env.Stdout, out)
+	}
+	rows := [][]string{}
+	for _, s := range out {
+		last := "never"
+		if s.LastSyncAt != nil {
+			last = s.LastSyncAt.Local().Format("2006-01-02 15:04")
+		}
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, last, strconv.Itoa(s.QueuedRecords), strconv.Itoa(s.UnsentRecords), strconv.FormatBool(s.Blocked)})
+	}
+	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)))
+}

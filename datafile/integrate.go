@@ -1,0 +1,410 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// IntegrationResult counts what one integration pass did with the buffer.
+type IntegrationResult struct {
+	Integrated int // written into the tables
+	Failed     int // kept in the buffer with an error, to be tried again
+	Dropped    int // refused for good (the store is no longer on the site) and removed from the buffer
+}
+
+type bufferWriter struct {
+	stmt *sql.Stmt
+	now  string
+}
+
+func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter, error) {
+	// The latest state received for a record replaces an older one still waiting.
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_site_id, table_name, record_id) DO UPDATE SET
+			action = excluded.action, data = excluded.data, received_at = excluded.received_at, attempts = 0, error = NULL`)
+	if err != nil {
+		return nil, err
+	}
+	return &bufferWriter{stmt: stmt, now: now}, nil
+}
+
+func (b *bufferWriter) close() { b.stmt.Close() }
+
+func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord) error {
+	action := strings.ToLower(r.Action)
+	recordID := r.RecordID
+	var data any
+	switch action {
+	case "insert", "update", "upsert":
+		action = "upsert"
+		data = string(r.Data)
+	case "delete":
+	case "merge":
+		// Merges are kept apart from the record's own state, so neither replaces the other in the buffer.
+		recordID = "merge:" + uuid.NewString()
+		data = string(r.Data)
+	default:
+		return fmt.Errorf("unknown action %q", r.Action)
+	}
+	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now)
+	return err
+}
+
+// BufferRecords stores received records for integration and, in the same transaction, sets the central
+// cursor when cursor > 0: the cursor never runs ahead of the data it covers.
+func (db *DB) BufferRecords(ctx context.Context, source int64, records []InRecord, cursor int64) error {
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		buf, err := newBufferWriter(ctx, tx, db.timestamp())
+		if err != nil {
+			return err
+		}
+		defer buf.close()
+		for _, r := range records {
+			if _, ok := syncTableRank(r.Table); !ok {
+				return fmt.Errorf("received a record of unknown table %q", r.Table)
+			}
+			if err := buf.add(ctx, source, r); err != nil {
+				return err
+			}
+		}
+		if cursor > 0 {
+			_, err := tx.ExecContext(ctx, `UPDATE sync_state SET central_cursor = max(central_cursor, ?)`, cursor)
+			return err
+		}
+		return nil
+	})
+}
+
+// Integrate writes everything buffered on a remote into its tables, in one transaction.
+func (db *DB) Integrate(ctx context.Context) (IntegrationResult, error) {
+	var res IntegrationResult
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		res, err = integrate(ctx, tx, s.Role, s.ThisSiteID, CentralSiteID)
+		return err
+	})
+	return res, err
+}
+
+// BufferedCount returns how many received records wait in the buffer, and how many of them failed.
+func (db *DB) BufferedCount(ctx context.Context) (waiting, failed int64, err error) {
+	err = db.conn().QueryRowContext(ctx, `SELECT count(*), count(error) FROM sync_buffer`).Scan(&waiting, &failed)
+	return
+}
+
+type bufferRow struct {
+	id       int64
+	recordID string
+	action   string
+	data     sql.NullString
+}
+
+// integrate applies the buffered records from source: upserts in dependency order, then deletes in the
+// reverse order, then merges. A record that fails keeps its error in the buffer and the rest go on.
+func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int64) (IntegrationResult, error) {
+	var res IntegrationResult
+	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source); err != nil {
+		return res, err
+	}
+	in := &integrator{tx: tx, role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
+	defer in.close()
+
+	tables := append([]string{"site", "store"}, TableNames()...)
+	sort.SliceStable(tables, func(i, j int) bool {
+		ri, _ := syncTableRank(tables[i])
+		rj, _ := syncTableRank(tables[j])
+		return ri < rj
+	})
+	for _, t := range tables {
+		if err := in.pass(ctx, t, "upsert", &res); err != nil {
+			return res, err
+		}
+		if t == "store" && role == RoleRemote {
+			if err := in.purgeStoresElsewhere(ctx); err != nil {
+				return res, err
+			}
+		}
+	}
+	for i := len(tables) - 1; i >= 0; i-- {
+		if err := in.pass(ctx, tables[i], "delete", &res); err != nil {
+			return res, err
+		}
+	}
+	for _, t := range tables {
+		if err := in.pass(ctx, t, "merge", &res); err != nil {
+			return res, err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = NULL`)
+	return res, err
+}
+
+type integrator struct {
+	tx       *sql.Tx
+	role     Role
+	thisSite int64
+	source   int64
+	stores   map[string]*recordStore
+}
+
+func (in *integrator) close() {
+	for _, rs := range in.stores {
+		rs.close()
+	}
+}
+
+func (in *integrator) recordStore(ctx context.Context, t *Table) (*recordStore, error) {
+	if rs, ok := in.stores[t.Name]; ok {
+		return rs, nil
+	}
+	rs, err := newRecordStore(ctx, in.tx, t)
+	if err != nil {
+		return nil, err
+	}
+	in.stores[t.Name] = rs
+	return rs, nil
+}
+
+// errDrop marks a record that can never be integrated here.
+var errDrop = errors.New("dropped")
+
+const integrateChunk = 1000
+
+func (in *integrator) pass(ctx context.Context, table, action string, res *IntegrationResult) error {
+	var last int64
+	for {
+		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data FROM sync_buffer
+			WHERE source_site_id = ? AND table_name = ? AND action = ? AND id > ? ORDER BY id LIMIT ?`,
+			in.source, table, action, last, integrateChunk)
+		if err != nil {
+			return err
+		}
+		var batch []bufferRow
+		for rows.Next() {
+			var r bufferRow
+			if err := rows.Scan(&r.id, &r.recordID, &r.action, &r.data); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, r := range batch {
+			last = r.id
+			err := in.apply(ctx, table, r)
+			switch {
+			case err == nil:
+				res.Integrated++
+			case errors.Is(err, errDrop):
+				res.Dropped++
+			default:
+				var de *Error
+				if !errors.As(err, &de) && !isConstraintError(err) {
+					return fmt.Errorf("integrate %s %s: %w", table, r.recordID, err)
+				}
+				res.Failed++
+				if _, err := in.tx.ExecContext(ctx, `UPDATE sync_buffer SET attempts = attempts + 1, error = ? WHERE id = ?`, err.Error(), r.id); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := in.tx.ExecContext(ctx, `DELETE FROM sync_buffer WHERE id = ?`, r.id); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func isConstraintError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "constraint failed")
+}
+
+func (in *integrator) apply(ctx context.Context, table string, r bufferRow) error {
+	switch r.action {
+	case "upsert":
+		switch table {
+		case "site":
+			return in.upsertSite(ctx, r)
+		case "store":
+			return in.upsertStore(ctx, r)
+		}
+		return in.upsertRecord(ctx, tablesByName[table], r)
+	case "delete":
+		return in.deleteRecord(ctx, table, r.recordID)
+	case "merge":
+		return in.merge(ctx, table, r)
+	}
+	return errorf(EINVALID, "unknown action %q", r.action)
+}
+
+// allowed says whether the source may write store data of storeID here.
+func (in *integrator) allowed(ctx context.Context, storeID string) bool {
+	if in.role == RoleCentral {
+		return storeActiveOn(ctx, in.tx, storeID, in.source)
+	}
+	return in.thisSite > 0 && storeActiveOn(ctx, in.tx, storeID, in.thisSite)
+}
+
+func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
+	if in.role == RoleCentral && t.Kind == Master {
+		return errDrop
+	}
+	raw, err := DecodeObject([]byte(r.data.String))
+	if err != nil {
+		return err
+	}
+	if id, _ := raw["id"].(string); id != r.recordID {
+		return errorf(EINVALID, "recordData.id does not match recordId")
+	}
+	rec, err := t.normalise(raw, nil)
+	if err != nil {
+		return errorf(EINVALID, "%v", err)
+	}
+	rs, err := in.recordStore(ctx, t)
+	if err != nil {
+		return err
+	}
+	if t.Kind == StoreData {
+		if !in.allowed(ctx, rec.StoreID()) {
+			return errDrop
+		}
+		existing, err := rs.load(ctx, r.recordID)
+		if err != nil {
+			return err
+		}
+		if existing != nil && existing.StoreID() != rec.StoreID() && !in.allowed(ctx, existing.StoreID()) {
+			return errDrop
+		}
+	}
+	if err := checkRefs(ctx, in.tx, rec); err != nil {
+		return errorf(EINVALID, "%v", err)
+	}
+	return rs.write(ctx, rec)
+}
+
+func (in *integrator) upsertSite(ctx context.Context, r bufferRow) error {
+	if in.role == RoleCentral {
+		return errDrop
+	}
+	var s struct {
+		ID   int64  `json:"id"`
+		Code string `json:"code"`
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(r.data.String), &s); err != nil || s.ID <= 0 || validateSiteType(s.Type) != nil || validateSiteName(s.Name) != nil {
+		return errorf(EINVALID, "invalid site record")
+	}
+	_, err := in.tx.ExecContext(ctx, `INSERT INTO site (id, code, name, type) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, type = excluded.type
+		WHERE code IS NOT excluded.code OR name IS NOT excluded.name OR type IS NOT excluded.type`, s.ID, s.Code, s.Name, s.Type)
+	return err
+}
+
+func (in *integrator) upsertStore(ctx context.Context, r bufferRow) error {
+	if in.role == RoleCentral {
+		return errDrop
+	}
+	var s Store
+	if err := json.Unmarshal([]byte(r.data.String), &s); err != nil || validID(s.ID) != nil || s.ID != r.recordID || validateStoreCode(s.Code) != nil {
+		return errorf(EINVALID, "invalid store record")
+	}
+	_, err := in.tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, site_id = excluded.site_id
+		WHERE code IS NOT excluded.code OR name IS NOT excluded.name OR site_id IS NOT excluded.site_id`, s.ID, s.Code, s.Name, s.SiteID)
+	return err
+}
+
+// purgeStoresElsewhere removes from a remote the store data of stores that are no longer active on it: a
+// remote holds only its own stores' data.
+func (in *integrator) purgeStoresElsewhere(ctx context.Context) error {
+	if in.thisSite == 0 {
+		return nil
+	}
+	for i := len(syncedTables) - 1; i >= 0; i-- {
+		t := Tables()[i]
+		if t.Kind != StoreData {
+			continue
+		}
+		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE store_id IN (SELECT id FROM store WHERE site_id <> ?)`, in.thisSite); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *integrator) deleteRecord(ctx context.Context, table, id string) error {
+	switch table {
+	case "site", "store":
+		if in.role == RoleCentral {
+			return errDrop
+		}
+		_, err := in.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE id = ?`, id)
+		return err
+	}
+	t := tablesByName[table]
+	if in.role == RoleCentral && t.Kind == Master {
+		return errDrop
+	}
+	if t.Kind == StoreData {
+		var storeID string
+		err := in.tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, id).Scan(&storeID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !in.allowed(ctx, storeID) {
+			return errDrop
+		}
+	}
+	_, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE id = ?`, id)
+	return err
+}
+
+// merge folds one master record into another: everything that referred to the one deleted refers to the
+// one kept.
+func (in *integrator) merge(ctx context.Context, table string, r bufferRow) error {
+	t, ok := tablesByName[table]
+	if !ok || t.Kind != Master || in.role == RoleCentral {
+		return errDrop
+	}
+	var m struct {
+		Keep   string `json:"mergeIdToKeep"`
+		Delete string `json:"mergeIdToDelete"`
+	}
+	if err := json.Unmarshal([]byte(r.data.String), &m); err != nil || validID(m.Keep) != nil || validID(m.Delete) != nil || m.Keep == m.Delete {
+		return errorf(EINVALID, "invalid merge record")
+	}
+	if ok, err := refExists(ctx, in.tx, t.Name, m.Keep); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return errorf(EINVALID, "merge: no %s with id %q to keep", t.Name, m.Keep)
+	}
+	for _, ref := range referrers(t.Name) {
+		if _, err := in.tx.ExecContext(ctx, `UPDATE `+ref.table+` SET `+ref.field+` = ? WHERE `+ref.field+` = ?`, m.Keep, m.Delete); err != nil {
+			return err
+		}
+	}
+	_, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE id = ?`, m.Delete)
+	return err
+}

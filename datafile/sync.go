@@ -1,0 +1,452 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OutRecord is a record on its way out by sync: its current content, or a delete when it no longer exists.
+// Exactly one of Cursor (master data, read by cursor) and SyncOutID (a queue or push entry) identifies it.
+type OutRecord struct {
+	Cursor    int64
+	SyncOutID string
+	Table     string
+	RecordID  string
+	Action    string // insert, update or delete
+	Data      json.RawMessage
+}
+
+// InRecord is a record received by sync.
+type InRecord struct {
+	SyncOutID string
+	Table     string
+	RecordID  string
+	Action    string // insert, update, delete or merge
+	Data      json.RawMessage
+}
+
+// Rejection says why a pushed record was refused for good.
+type Rejection struct {
+	SyncOutID string `json:"syncOutId"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+// Rejection codes.
+const (
+	RejectUnknownTable = "unknown_table"
+	RejectMasterData   = "master_data_refused"
+	RejectNotPermitted = "store_not_active_on_site"
+	RejectInvalid      = "invalid_record"
+)
+
+// syncTableRank places the site and store tables ahead of the record tables that refer to them.
+func syncTableRank(table string) (int, bool) {
+	switch table {
+	case "site":
+		return 0, true
+	case "store":
+		return 1, true
+	}
+	if t, ok := tablesByName[table]; ok {
+		return t.Rank, true
+	}
+	return 0, false
+}
+
+// loadPayload reads a record's current synced content; ok is false when it does not exist.
+func loadPayload(ctx context.Context, q dbtx, table, id string) (data json.RawMessage, storeID string, ok bool, err error) {
+	switch table {
+	case "site":
+		var s struct {
+			ID   int64  `json:"id"`
+			Code string `json:"code"`
+			Name string `json:"name"`
+			Type string `json:"type"`
+		}
+		err = q.QueryRowContext(ctx, `SELECT id, code, name, type FROM site WHERE id = ?`, id).Scan(&s.ID, &s.Code, &s.Name, &s.Type)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", false, nil
+		}
+		if err != nil {
+			return nil, "", false, err
+		}
+		data, err = json.Marshal(s)
+		return data, "", true, err
+	case "store":
+		var s Store
+		err = q.QueryRowContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id = ?`, id).Scan(&s.ID, &s.Code, &s.Name, &s.SiteID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", false, nil
+		}
+		if err != nil {
+			return nil, "", false, err
+		}
+		data, err = json.Marshal(s)
+		return data, "", true, err
+	}
+	t, ok := tablesByName[table]
+	if !ok {
+		return nil, "", false, fmt.Errorf("unknown table %q in the change log", table)
+	}
+	rec, err := scanRecord(t, q.QueryRowContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id = ?`, id))
+	if err != nil || rec == nil {
+		return nil, "", false, err
+	}
+	data, err = rec.MarshalJSON()
+	return data, rec.StoreID(), true, err
+}
+
+// outAction is what to send for an entry: the record's current state, so a reader that sees several
+// entries for one record converges on its latest content whatever happened in between.
+func outAction(logged string, exists bool) string {
+	if !exists {
+		return "delete"
+	}
+	if logged == "insert" {
+		return "insert"
+	}
+	return "update"
+}
+
+// CentralRecords returns up to limit master-data changes after cursor, with the newest cursor of all.
+func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]OutRecord, int64, error) {
+	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var maxCursor int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog
+		WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []OutRecord
+	for rows.Next() {
+		var r OutRecord
+		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		data, _, ok, err := loadPayload(ctx, tx, out[i].Table, out[i].RecordID)
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+	}
+	return out, maxCursor, nil
+}
+
+// QueuedRecords returns up to limit entries of a site's queue, oldest first, and how many it holds.
+func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]OutRecord, int64, error) {
+	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var total int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, table_name, record_id, action FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []OutRecord
+	for rows.Next() {
+		var r OutRecord
+		var id int64
+		if err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		r.SyncOutID = strconv.FormatInt(id, 10)
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		data, _, ok, err := loadPayload(ctx, tx, out[i].Table, out[i].RecordID)
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+	}
+	return out, total, nil
+}
+
+// Acknowledge removes entries from a site's own queue. Ids that are not the site's, or not numbers, are
+// ignored: a site can never touch another site's queue.
+func (db *DB) Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error) {
+	n := 0
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `DELETE FROM sync_queue WHERE site_id = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range ids {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				continue
+			}
+			res, err := stmt.ExecContext(ctx, siteID, id)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// SiteAuth is what the server needs to authenticate a site. It stays inside the server.
+type SiteAuth struct {
+	ID           int64
+	Code         string
+	Name         string
+	PasswordHash string
+	HardwareID   string
+	Blocked      bool
+	FailedLogins int
+	AuthVersion  int64
+	Stores       int
+}
+
+func (db *DB) siteAuth(ctx context.Context, where string, arg any) (SiteAuth, error) {
+	var a SiteAuth
+	err := db.conn().QueryRowContext(ctx, `SELECT id, code, name, password_hash, hardware_id, blocked, failed_logins, auth_version,
+		(SELECT count(*) FROM store WHERE store.site_id = site.id) FROM site WHERE `+where, arg).
+		Scan(&a.ID, &a.Code, &a.Name, &a.PasswordHash, &a.HardwareID, &a.Blocked, &a.FailedLogins, &a.AuthVersion, &a.Stores)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, errorf(ENOTFOUND, "no such site")
+	}
+	return a, err
+}
+
+// SiteAuthByName looks a site up by the name it authenticates with.
+func (db *DB) SiteAuthByName(ctx context.Context, name string) (SiteAuth, error) {
+	return db.siteAuth(ctx, `name = ?`, name)
+}
+
+// SiteAuthByID looks a site up by ID.
+func (db *DB) SiteAuthByID(ctx context.Context, id int64) (SiteAuth, error) {
+	return db.siteAuth(ctx, `id = ?`, id)
+}
+
+// RecordLoginFailure counts a failed login and blocks the site once max failures come in a row.
+func (db *DB) RecordLoginFailure(ctx context.Context, siteID int64, max int) (blocked bool, err error) {
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET failed_logins = failed_logins + 1 WHERE id = ?`, siteID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE site SET blocked = 1, auth_version = auth_version + 1
+			WHERE id = ? AND blocked = 0 AND failed_logins >= ?`, siteID, max)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		blocked = n > 0
+		return nil
+	})
+	return blocked, err
+}
+
+// BindHardwareID binds a site to the device that authenticated as it when it has none yet; it reports
+// the hardware ID the site is bound to afterwards.
+func (db *DB) BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error) {
+	var bound string
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET hardware_id = ?, auth_version = auth_version + 1
+			WHERE id = ? AND hardware_id = ''`, hardwareID, siteID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT hardware_id FROM site WHERE id = ?`, siteID).Scan(&bound)
+	})
+	return bound, err
+}
+
+// RecordLoginSuccess clears a failure streak and notes when the site was last heard from (at most once a
+// minute, so a sync of many batches does not write on every request).
+func (db *DB) RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error {
+	now := db.now().UTC()
+	_, err := db.conn().ExecContext(ctx, `UPDATE site SET failed_logins = 0, last_sync_at = ?
+		WHERE id = ? AND (failed_logins <> 0 OR last_sync_at IS NULL OR last_sync_at < ?)`,
+		now.Format(time.RFC3339), siteID, now.Add(-time.Minute).Format(time.RFC3339))
+	return err
+}
+
+// UpdateSiteType records the type a remote reports when it syncs, unless a mobile type would break the
+// one-store rule.
+func (db *DB) UpdateSiteType(ctx context.Context, siteID int64, siteType string) error {
+	_, err := db.conn().ExecContext(ctx, `UPDATE site SET type = ? WHERE id = ? AND type <> ?
+		AND (? <> 'mobile' OR (SELECT count(*) FROM store WHERE site_id = ?) <= 1)`, siteType, siteID, siteType, siteType, siteID)
+	return err
+}
+
+// InitialiseSite queues all store data of a site's stores for it and notes that it is initialising. The
+// master data it needs it reads from the change log, from cursor 0.
+func (db *DB) InitialiseSite(ctx context.Context, siteID int64) (int64, error) {
+	var n int64
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, code, name, site_id FROM store WHERE site_id = ?`, siteID)
+		if err != nil {
+			return err
+		}
+		var stores []Store
+		for rows.Next() {
+			var s Store
+			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+				rows.Close()
+				return err
+			}
+			stores = append(stores, s)
+		}
+		rows.Close()
+		for _, s := range stores {
+			if err := requeueStore(ctx, tx, s); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET init_requested_at = ? WHERE id = ?`, db.timestamp(), siteID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&n)
+	})
+	return n, err
+}
+
+// SiteSyncInfo is what the central server tells a site about itself.
+type SiteSyncInfo struct {
+	InitialisationStatus string
+	QueueLength          int64
+}
+
+// SiteSyncInfo reports a site's initialisation state and queue length.
+func (db *DB) SiteSyncInfo(ctx context.Context, siteID int64) (SiteSyncInfo, error) {
+	var info SiteSyncInfo
+	var requested sql.NullString
+	err := db.conn().QueryRowContext(ctx, `SELECT init_requested_at, (SELECT count(*) FROM sync_queue WHERE site_id = site.id)
+		FROM site WHERE id = ?`, siteID).Scan(&requested, &info.QueueLength)
+	if err != nil {
+		return info, err
+	}
+	switch {
+	case !requested.Valid:
+		info.InitialisationStatus = "new"
+	case info.QueueLength > 0:
+		info.InitialisationStatus = "started"
+	default:
+		info.InitialisationStatus = "completed"
+	}
+	return info, nil
+}
+
+// ReceivePush takes a batch pushed by a remote site: it refuses for good what the site may not write,
+// buffers the rest, and integrates everything buffered from that site, all in one transaction. A record
+// that cannot be integrated yet (it refers to one not yet received) stays buffered and is tried again with
+// the next push. remaining is what the site says it still has to send.
+func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64) ([]Rejection, IntegrationResult, error) {
+	var rejections []Rejection
+	var result IntegrationResult
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		rejections = nil
+		buf, err := newBufferWriter(ctx, tx, db.timestamp())
+		if err != nil {
+			return err
+		}
+		defer buf.close()
+		for _, r := range records {
+			if code, msg := checkPushed(ctx, tx, siteID, r); code != "" {
+				rejections = append(rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
+				continue
+			}
+			if err := buf.add(ctx, siteID, r); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE site SET unsent_records = ? WHERE id = ?`, max(remaining, 0), siteID); err != nil {
+			return err
+		}
+		result, err = integrate(ctx, tx, RoleCentral, siteID, siteID)
+		return err
+	})
+	return rejections, result, err
+}
+
+// checkPushed decides whether a remote may write a pushed record at all.
+func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (code, msg string) {
+	t, ok := tablesByName[r.Table]
+	if !ok {
+		if r.Table == "site" || r.Table == "store" {
+			return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", r.Table)
+		}
+		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table)
+	}
+	if t.Kind == Master {
+		return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", t.Name)
+	}
+	if err := validID(r.RecordID); err != nil {
+		return RejectInvalid, "recordId: " + err.Error()
+	}
+	var stores []string
+	switch r.Action {
+	case "delete":
+	case "insert", "update", "upsert":
+		raw, err := DecodeObject(r.Data)
+		if err != nil {
+			return RejectInvalid, err.Error()
+		}
+		if id, _ := raw["id"].(string); id != r.RecordID {
+			return RejectInvalid, "recordData.id does not match recordId"
+		}
+		rec, err := t.normalise(raw, nil)
+		if err != nil {
+			return RejectInvalid, err.Error()
+		}
+		stores = append(stores, rec.StoreID())
+	default:
+		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action)
+	}
+	var existing sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, r.RecordID).Scan(&existing)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return RejectInvalid, err.Error()
+	}
+	if existing.Valid {
+		stores = append(stores, existing.String)
+	}
+	for _, storeID := range stores {
+		if !storeActiveOn(ctx, tx, storeID, siteID) {
+			return RejectNotPermitted, fmt.Sprintf("store %q is not active on this site", storeID)
+		}
+	}
+	return "", ""
+}
+
+func storeActiveOn(ctx context.Context, q dbtx, storeID string, siteID int64) bool {
+	var on int64
+	err := q.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&on)
+	return err == nil && on == siteID
+}

@@ -1,0 +1,189 @@
+package syncengine
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// credentialCacheTTL is how long a verified credential is trusted without hashing it again.
+const credentialCacheTTL = 10 * time.Minute
+
+// authenticatedSite is who a request comes from.
+type authenticatedSite struct {
+	ID    int64
+	Code  string
+	Name  string
+	Store int
+}
+
+type cachedCredential struct {
+	siteID      int64
+	authVersion int64
+	expires     time.Time
+	touched     time.Time
+}
+
+// authenticator checks the credential every v5 request carries. argon2id is slow by design, so a verified
+// credential is remembered in memory, keyed by a keyed hash (never the credential itself), and forgotten
+// as soon as the site's password, hardware ID or block state changes (its auth_version moves).
+type authenticator struct {
+	db          CentralDatafile
+	maxFailures int
+	now         func() time.Time
+	key         []byte
+	slots       chan struct{} // bounds concurrent argon2id work, each of which takes 19 MiB
+	dummyHash   string
+
+	mu    sync.Mutex
+	cache map[string]cachedCredential
+}
+
+func newAuthenticator(db CentralDatafile, maxFailures, concurrentHashes int, now func() time.Time) (*authenticator, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	dummy, err := datafile.HashSecret("not a password")
+	if err != nil {
+		return nil, err
+	}
+	return &authenticator{
+		db: db, maxFailures: maxFailures, now: now, key: key,
+		slots: make(chan struct{}, concurrentHashes), dummyHash: dummy,
+		cache: map[string]cachedCredential{},
+	}, nil
+}
+
+func (a *authenticator) cacheKey(name, digest string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(digest))
+	return string(m.Sum(nil))
+}
+
+// authFailure is a refusal with its status and v5 error code.
+type authFailure struct {
+	status int
+	code   string
+	msg    string
+	data   any
+}
+
+func (f *authFailure) Error() string { return f.msg }
+
+func (a *authenticator) verify(ctx context.Context, digest, hash string) (bool, error) {
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-a.slots }()
+	return datafile.VerifySecret(hash, digest), nil
+}
+
+// authenticate checks version, credential and hardware ID of r.
+func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error) {
+	ctx := r.Context()
+	if err := checkVersion(r.Header.Get(HeaderVersion)); err != nil {
+		return authenticatedSite{}, err
+	}
+	name, digest, ok := r.BasicAuth()
+	if !ok || name == "" {
+		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteNameNotFound, "no site credentials in the request (HTTP Basic auth)", nil}
+	}
+	hardwareID := strings.TrimSpace(r.Header.Get(HeaderHardwareID))
+	site, err := a.db.SiteAuthByName(ctx, name)
+	if datafile.ErrorCode(err) == datafile.ENOTFOUND || (err == nil && site.ID == datafile.CentralSiteID) {
+		// Spend what a real check would, so timing does not tell which site names exist.
+		a.verify(ctx, digest, a.dummyHash)
+		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteNameNotFound, "no site with that name", nil}
+	}
+	if err != nil {
+		return authenticatedSite{}, err
+	}
+	if site.Blocked {
+		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteAuthTimeout,
+			"the site is blocked after too many failed logins; an administrator must unblock it",
+			map[string]any{"blocked": true, "retryAfterSeconds": nil}}
+	}
+	key := a.cacheKey(name, digest)
+	now := a.now()
+	a.mu.Lock()
+	entry, cached := a.cache[key]
+	a.mu.Unlock()
+	cached = cached && entry.siteID == site.ID && entry.authVersion == site.AuthVersion && now.Before(entry.expires)
+	if !cached {
+		ok, err := a.verify(ctx, digest, site.PasswordHash)
+		if err != nil {
+			return authenticatedSite{}, err
+		}
+		if !ok {
+			blocked, err := a.db.RecordLoginFailure(ctx, site.ID, a.maxFailures)
+			if err != nil {
+				return authenticatedSite{}, err
+			}
+			if blocked {
+				return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteAuthTimeout,
+					"too many failed logins: the site is now blocked until an administrator unblocks it",
+					map[string]any{"blocked": true, "retryAfterSeconds": nil}}
+			}
+			return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteIncorrectPassword, "incorrect password for the site", nil}
+		}
+	}
+	if hardwareID == "" {
+		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteIncorrectHardware, "the request has no " + HeaderHardwareID + " header", nil}
+	}
+	if site.HardwareID == "" {
+		bound, err := a.db.BindHardwareID(ctx, site.ID, hardwareID)
+		if err != nil {
+			return authenticatedSite{}, err
+		}
+		site.HardwareID = bound
+		if site, err = a.db.SiteAuthByID(ctx, site.ID); err != nil {
+			return authenticatedSite{}, err
+		}
+	}
+	if site.HardwareID != hardwareID {
+		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteIncorrectHardware,
+			"the site is bound to another device; an administrator can reset its hardware ID", nil}
+	}
+	if !cached || site.FailedLogins > 0 || now.Sub(entry.touched) > time.Minute {
+		if err := a.db.RecordLoginSuccess(ctx, site.ID, site.FailedLogins); err != nil {
+			return authenticatedSite{}, err
+		}
+		entry.touched = now
+	}
+	if !cached {
+		entry.expires = now.Add(credentialCacheTTL)
+	}
+	entry.siteID, entry.authVersion = site.ID, site.AuthVersion
+	a.mu.Lock()
+	if len(a.cache) > 10000 {
+		a.cache = map[string]cachedCredential{}
+	}
+	a.cache[key] = entry
+	a.mu.Unlock()
+	return authenticatedSite{ID: site.ID, Code: site.Code, Name: site.Name, Store: site.Stores}, nil
+}
+
+func checkVersion(v string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err == nil && n >= MinAPIVersion && n <= MaxAPIVersion {
+		return nil
+	}
+	data, _ := json.Marshal(map[string]int{"major": APIMajor, "minor": APIVersion})
+	return &authFailure{http.StatusConflict, CodeAPIVersionIncompatible,
+		"sync API version " + strconv.Quote(v) + " is not supported; this server accepts " + strconv.Itoa(MinAPIVersion) + " to " + strconv.Itoa(MaxAPIVersion),
+		json.RawMessage(data)}
+}

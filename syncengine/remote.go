@@ -1,0 +1,354 @@
+package syncengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// RemoteDatafile is what a remote's sync cycle needs of its datafile.
+type RemoteDatafile interface {
+	Settings(ctx context.Context) (datafile.Settings, error)
+	SyncState(ctx context.Context) (datafile.SyncState, error)
+	SetThisSiteID(ctx context.Context, id int64) error
+	MarkInitRequested(ctx context.Context) error
+	MarkSynced(ctx context.Context, serverQueueLength int64) error
+	PendingPush(ctx context.Context, limit int) ([]datafile.OutRecord, int64, error)
+	AdvancePushCursor(ctx context.Context, cursor int64) error
+	BufferRecords(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) error
+	Integrate(ctx context.Context) (datafile.IntegrationResult, error)
+	SetRequestSize(ctx context.Context, n int) error
+	StartRun(ctx context.Context, kind string) (*datafile.RunLog, error)
+	SaveRun(ctx context.Context, r *datafile.RunLog, finished bool) error
+}
+
+// Step names, as progress reports them.
+const (
+	StepPush        = "pushed"
+	StepPullCentral = "pulled master data"
+	StepPullQueue   = "pulled store data"
+	StepIntegrate   = "integrated"
+)
+
+// Progress hears how far a step has got.
+type Progress func(step string, done, total int64)
+
+// Remote runs the sync cycle of a remote datafile.
+type Remote struct {
+	DB       RemoteDatafile
+	Client   *Client
+	Log      *slog.Logger
+	Progress Progress
+	// Retries is how many times a failed request is tried again within a cycle, with a smaller batch.
+	Retries int
+	// Backoff is the first wait before a retry; it doubles each time.
+	Backoff time.Duration
+	// Stop, when closed, ends the cycle after the batch in flight.
+	Stop <-chan struct{}
+}
+
+// ErrStopped means a cycle ended early because it was asked to stop; what it did is committed.
+var ErrStopped = errors.New("sync stopped on request")
+
+func (r *Remote) stopping() error {
+	select {
+	case <-r.Stop:
+		return ErrStopped
+	default:
+		return nil
+	}
+}
+
+// CycleResult summarises one cycle.
+type CycleResult struct {
+	Run          *datafile.RunLog
+	Initialising bool
+	Rejections   []Rejection
+	Duration     time.Duration
+}
+
+// Cycle runs one sync cycle: push (unless push is false), pull master data, pull this site's queue,
+// integrate, acknowledge. Every step commits as it goes, so a cycle cut short anywhere loses nothing and
+// the next one carries on.
+func (r *Remote) Cycle(ctx context.Context, push bool) (*CycleResult, error) {
+	start := time.Now()
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
+	if r.Progress == nil {
+		r.Progress = func(string, int64, int64) {}
+	}
+	kind := "sync"
+	if !push {
+		kind = "retrieve"
+	}
+	run, err := r.DB.StartRun(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	res := &CycleResult{Run: run}
+	err = r.cycle(ctx, push, res)
+	res.Duration = time.Since(start)
+	if err != nil {
+		run.Error = err.Error()
+		run.ErrorCode = errorCode(err)
+	}
+	// The run log is written even when the cycle was interrupted.
+	if serr := r.DB.SaveRun(context.WithoutCancel(ctx), run, true); serr != nil && err == nil {
+		err = serr
+	}
+	return res, err
+}
+
+func errorCode(err error) string {
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Code
+	case errors.Is(err, ErrUnreachable):
+		return "unreachable"
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, context.Canceled), errors.Is(err, ErrStopped):
+		return "interrupted"
+	}
+	return "error"
+}
+
+func (r *Remote) cycle(ctx context.Context, push bool, res *CycleResult) error {
+	run := res.Run
+	info, err := retry(ctx, r, func(int) (SiteInfo, error) { return r.Client.SiteInfo(ctx) })
+	if err != nil {
+		return err
+	}
+	if err := r.DB.SetThisSiteID(ctx, info.SiteID); err != nil {
+		return err
+	}
+	state, err := r.DB.SyncState(ctx)
+	if err != nil {
+		return err
+	}
+	if !state.Initialised {
+		res.Initialising = true
+		run.Kind = "initialise"
+		if !state.InitRequested {
+			n, err := retry(ctx, r, func(int) (int64, error) { return r.Client.Initialise(ctx) })
+			if err != nil {
+				return err
+			}
+			if err := r.DB.MarkInitRequested(ctx); err != nil {
+				return err
+			}
+			r.Log.Info("initialisation started", "site", info.Name, "queued", n)
+		}
+	}
+	if push {
+		if err := r.push(ctx, res); err != nil {
+			return err
+		}
+	}
+	if err := r.pullCentral(ctx, run, state.CentralCursor); err != nil {
+		return err
+	}
+	queueLeft, err := r.pullQueue(ctx, run)
+	if err != nil {
+		return err
+	}
+	ir, err := r.DB.Integrate(ctx)
+	if err != nil {
+		return fmt.Errorf("integrate: %w", err)
+	}
+	run.IntegrateTotal = int64(ir.Integrated + ir.Failed + ir.Dropped)
+	run.IntegrateDone = int64(ir.Integrated)
+	run.IntegrationErrors = int64(ir.Failed)
+	r.Progress(StepIntegrate, run.IntegrateDone, run.IntegrateTotal)
+	if ir.Failed > 0 {
+		r.Log.Warn("some received records could not be integrated yet; they stay buffered and are tried again next cycle", "failed", ir.Failed)
+	}
+	if err := r.DB.MarkSynced(ctx, queueLeft); err != nil {
+		return err
+	}
+	return r.DB.SaveRun(ctx, run, false)
+}
+
+// requestSize reads the current adaptive batch size.
+func (r *Remote) requestSize(ctx context.Context) int {
+	s, err := r.DB.Settings(ctx)
+	if err != nil || s.RequestSize <= 0 {
+		return 500
+	}
+	return s.RequestSize
+}
+
+// adapt grows the batch size after a quick success and shrinks it after a failure or a slow answer.
+func (r *Remote) adapt(ctx context.Context, size int, took time.Duration, failed bool) int {
+	next := size
+	switch {
+	case failed || took > 20*time.Second:
+		next = size / 2
+	case took < 2*time.Second:
+		next = size + size/4 + 1
+	}
+	next = min(max(next, datafile.MinRequestSize), datafile.MaxRequestSize)
+	if next != size {
+		r.DB.SetRequestSize(context.WithoutCancel(ctx), next)
+	}
+	return next
+}
+
+// retry runs call until it succeeds, fails for good, or has been retried r.Retries times; each retry
+// shrinks the batch and waits longer.
+func retry[T any](ctx context.Context, r *Remote, call func(attempt int) (T, error)) (T, error) {
+	backoff := r.Backoff
+	if backoff == 0 {
+		backoff = time.Second
+	}
+	for attempt := 0; ; attempt++ {
+		v, err := call(attempt)
+		if err == nil || !Retryable(err) || attempt >= r.Retries {
+			return v, err
+		}
+		r.Log.Warn("sync request failed; trying again", "attempt", attempt+1, "error", err)
+		size := r.requestSize(ctx)
+		r.adapt(ctx, size, 0, true)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+		backoff *= 2
+	}
+}
+
+func (r *Remote) push(ctx context.Context, res *CycleResult) error {
+	run := res.Run
+	first := true
+	for {
+		if err := r.stopping(); err != nil {
+			return err
+		}
+		size := r.requestSize(ctx)
+		recs, remaining, err := r.DB.PendingPush(ctx, size)
+		if err != nil {
+			return err
+		}
+		if first {
+			run.PushTotal = int64(len(recs)) + remaining
+			first = false
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		batch := QueuedBatch{QueueLength: remaining, Data: make([]QueuedRecord, 0, len(recs))}
+		for _, rec := range recs {
+			batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+		}
+		began := time.Now()
+		resp, err := retry(ctx, r, func(int) (PushResponse, error) { return r.Client.Push(ctx, batch) })
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		r.adapt(ctx, size, time.Since(began), false)
+		// The server has committed the batch; only now does the cursor move past it. Dying between the two
+		// sends the batch again, which the server applies idempotently.
+		if err := r.DB.AdvancePushCursor(ctx, recs[len(recs)-1].Cursor); err != nil {
+			return err
+		}
+		run.PushDone += int64(len(recs))
+		run.Rejected += int64(len(resp.Rejected))
+		res.Rejections = append(res.Rejections, resp.Rejected...)
+		for _, rj := range resp.Rejected {
+			r.Log.Warn("the central server refused a record", "sync_out_id", rj.SyncOutID, "code", rj.Code, "reason", rj.Message)
+		}
+		r.Progress(StepPush, run.PushDone, run.PushTotal)
+		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor int64) error {
+	start := cursor
+	for {
+		if err := r.stopping(); err != nil {
+			return err
+		}
+		size := r.requestSize(ctx)
+		began := time.Now()
+		batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, cursor, size) })
+		if err != nil {
+			return fmt.Errorf("pull master data: %w", err)
+		}
+		r.adapt(ctx, size, time.Since(began), false)
+		if len(batch.Data) == 0 {
+			return nil
+		}
+		recs := make([]datafile.InRecord, 0, len(batch.Data))
+		next := cursor
+		for _, rec := range batch.Data {
+			if rec.ID <= cursor {
+				return fmt.Errorf("pull master data: the server sent cursor %d, not after %d", rec.ID, cursor)
+			}
+			recs = append(recs, fromWire("", rec.SyncRecord))
+			next = max(next, rec.ID)
+		}
+		if err := r.DB.BufferRecords(ctx, datafile.CentralSiteID, recs, next); err != nil {
+			return err
+		}
+		run.PullCentralDone += int64(len(recs))
+		run.PullCentralTotal = run.PullCentralDone
+		cursor = next
+		// The cursor counts every change-log entry, master data or not, so progress is measured in it.
+		r.Progress(StepPullCentral, min(cursor, batch.MaxCursor)-start, batch.MaxCursor-start)
+		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+			return err
+		}
+		if cursor >= batch.MaxCursor {
+			return nil
+		}
+	}
+}
+
+func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, error) {
+	for {
+		if err := r.stopping(); err != nil {
+			return 0, err
+		}
+		size := r.requestSize(ctx)
+		began := time.Now()
+		batch, err := retry(ctx, r, func(int) (QueuedBatch, error) { return r.Client.QueuedRecords(ctx, size) })
+		if err != nil {
+			return 0, fmt.Errorf("pull store data: %w", err)
+		}
+		r.adapt(ctx, size, time.Since(began), false)
+		if run.PullQueueTotal == 0 {
+			run.PullQueueTotal = batch.QueueLength
+		}
+		if len(batch.Data) == 0 {
+			return batch.QueueLength, nil
+		}
+		recs := make([]datafile.InRecord, 0, len(batch.Data))
+		ids := make([]string, 0, len(batch.Data))
+		for _, rec := range batch.Data {
+			recs = append(recs, fromWire(rec.SyncOutID, rec.SyncRecord))
+			ids = append(ids, rec.SyncOutID)
+		}
+		if err := r.DB.BufferRecords(ctx, datafile.CentralSiteID, recs, 0); err != nil {
+			return 0, err
+		}
+		// Acknowledged only once stored here: losing the acknowledgement means receiving them again.
+		if _, err := retry(ctx, r, func(int) (struct{}, error) { return struct{}{}, r.Client.Acknowledge(ctx, ids) }); err != nil {
+			return 0, fmt.Errorf("acknowledge: %w", err)
+		}
+		run.PullQueueDone += int64(len(recs))
+		run.PullQueueTotal = max(run.PullQueueTotal, run.PullQueueDone)
+		r.Progress(StepPullQueue, run.PullQueueDone, run.PullQueueTotal)
+		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+			return 0, err
+		}
+	}
+}

@@ -1,0 +1,455 @@
+package syncengine
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// Limits the server holds every request to.
+const (
+	MaxRequestBody   = 32 << 20
+	DefaultPageLimit = 500
+	MaxPageLimit     = datafile.MaxRequestSize
+	MaxFailedLogins  = 5
+)
+
+// CentralDatafile is what the server needs of the central datafile.
+type CentralDatafile interface {
+	SiteAuthByName(ctx context.Context, name string) (datafile.SiteAuth, error)
+	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
+	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
+	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
+	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
+	UpdateSiteType(ctx context.Context, siteID int64, siteType string) error
+	CentralRecords(ctx context.Context, after int64, limit int) ([]datafile.OutRecord, int64, error)
+	QueuedRecords(ctx context.Context, siteID int64, limit int) ([]datafile.OutRecord, int64, error)
+	Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error)
+	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
+	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
+	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64) ([]datafile.Rejection, datafile.IntegrationResult, error)
+}
+
+// Server serves the v5 sync API of a central datafile, with /healthz and /metrics.
+type Server struct {
+	db      CentralDatafile
+	log     *slog.Logger
+	auth    *authenticator
+	metrics *metrics
+	handler http.Handler
+
+	mu      sync.Mutex
+	running map[int64]bool // sites with a push or initialisation in progress
+}
+
+// ServerOptions tune a Server.
+type ServerOptions struct {
+	Logger           *slog.Logger
+	MaxFailedLogins  int
+	ConcurrentHashes int
+	Now              func() time.Time
+}
+
+// NewServer returns a server of db.
+func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxFailedLogins <= 0 {
+		opts.MaxFailedLogins = MaxFailedLogins
+	}
+	if opts.ConcurrentHashes <= 0 {
+		opts.ConcurrentHashes = 2
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	auth, err := newAuthenticator(db, opts.MaxFailedLogins, opts.ConcurrentHashes, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET "+PathSite, s.authed("site", s.handleSite))
+	mux.HandleFunc("GET "+PathSiteStatus, s.authed("site_status", s.handleSiteStatus))
+	mux.HandleFunc("POST "+PathInitialise, s.authed("initialise", s.handleInitialise))
+	mux.HandleFunc("GET "+PathCentralRecords, s.authed("central_records", s.handleCentralRecords))
+	mux.HandleFunc("GET "+PathQueuedRecords, s.authed("queued_records", s.handleGetQueued))
+	mux.HandleFunc("POST "+PathQueuedRecords, s.authed("push", s.handlePush))
+	mux.HandleFunc("POST "+PathAcknowledgedRecords, s.authed("acknowledged_records", s.handleAcknowledge))
+	s.handler = s.recoverPanics(mux)
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx is cancelled, then shuts down, letting requests in flight finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Config) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         tlsConfig,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.Serve(tls.NewListener(ln, tlsConfig))
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// statusRecorder remembers the status written, for metrics and logs.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// recoverPanics turns a panic into a 500, so that no input can take the server down.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeError(w, http.StatusInternalServerError, CodeInternal, "internal error", nil)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type siteHandler func(w http.ResponseWriter, r *http.Request, site authenticatedSite) error
+
+// authed authenticates a request, runs h, and turns its error into a v5 error response.
+func (s *Server) authed(endpoint string, h siteHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r.Body = http.MaxBytesReader(rec, r.Body, MaxRequestBody)
+		site, err := s.auth.authenticate(r)
+		if err == nil {
+			err = h(rec, r, site)
+		}
+		if err != nil {
+			s.writeFailure(rec, r, endpoint, site, err)
+		}
+		s.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(rec.status)).Inc()
+		s.log.Debug("request", "endpoint", endpoint, "site", site.Name, "status", rec.status, "duration", time.Since(start))
+	}
+}
+
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint string, site authenticatedSite, err error) {
+	var af *authFailure
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &af):
+		if af.code != CodeAPIVersionIncompatible {
+			name, _, _ := r.BasicAuth()
+			s.metrics.authFailures.WithLabelValues(af.code).Inc()
+			s.log.Warn("sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
+		}
+		writeError(w, af.status, af.code, af.msg, af.data)
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("request body over %d bytes", MaxRequestBody), nil)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody is there to answer.
+	default:
+		s.log.Error("sync request failed", "endpoint", endpoint, "site", site.Name, "error", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error; the server log has details", nil)
+	}
+}
+
+func badRequest(format string, args ...any) error {
+	return &authFailure{http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf(format, args...), nil}
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, data any) {
+	writeJSON(w, status, ErrorBody{Error: APIError{Code: code, Message: msg, Data: marshalData(data)}})
+}
+
+func marshalData(v any) json.RawMessage {
+	if v == nil {
+		return json.RawMessage("null")
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// tryLockSite marks a site busy with a push or initialisation; false means one is already running.
+func (s *Server) tryLockSite(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[id] {
+		return false
+	}
+	s.running[id] = true
+	return true
+}
+
+func (s *Server) unlockSite(id int64) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+}
+
+func (s *Server) siteBusy(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running[id]
+}
+
+var errSyncRunning = &authFailure{http.StatusServiceUnavailable, CodeSyncIsRunning, "a sync of this site is already running; try again later", nil}
+
+func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	siteType := "standalone"
+	if isMobileApp(r.Header.Get(HeaderAppName)) {
+		siteType = "mobile"
+	}
+	if err := s.db.UpdateSiteType(r.Context(), site.ID, siteType); err != nil {
+		return err
+	}
+	info, err := s.db.SiteSyncInfo(r.Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, SiteInfo{
+		ID: strconv.FormatInt(site.ID, 10), SiteID: site.ID, Code: site.Code, Name: site.Name,
+		InitialisationStatus: info.InitialisationStatus, MSupplyCentralSiteID: datafile.CentralSiteID,
+		QueueLength: info.QueueLength,
+	})
+	return nil
+}
+
+func (s *Server) handleSiteStatus(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	st := SiteStatus{Code: "idle"}
+	if s.siteBusy(site.ID) {
+		st = SiteStatus{Code: "integration_in_progress", Message: "the server is integrating this site's records"}
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) handleInitialise(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	if site.Store == 0 {
+		return &authFailure{http.StatusBadRequest, CodeSiteHasNoStore, "the site has no store; add one on the central server first", nil}
+	}
+	if !s.tryLockSite(site.ID) {
+		return errSyncRunning
+	}
+	defer s.unlockSite(site.ID)
+	n, err := s.db.InitialiseSite(r.Context(), site.ID)
+	if err != nil {
+		return err
+	}
+	s.log.Info("site initialisation queued", "site", site.Name, "queued", n)
+	writeJSON(w, http.StatusOK, InitialiseResponse{QueueLength: n})
+	return nil
+}
+
+func pageLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return DefaultPageLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, badRequest("limit must be a whole number of at least 1")
+	}
+	return min(n, MaxPageLimit), nil
+}
+
+func (s *Server) handleCentralRecords(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	var cursor int64
+	if v := r.URL.Query().Get("cursor"); v != "" {
+		if cursor, err = strconv.ParseInt(v, 10, 64); err != nil || cursor < 0 {
+			return badRequest("cursor must be a whole number, 0 or more")
+		}
+	}
+	recs, maxCursor, err := s.db.CentralRecords(r.Context(), cursor, limit)
+	if err != nil {
+		return err
+	}
+	batch := CentralBatch{MaxCursor: maxCursor, Data: make([]CentralRecord, 0, len(recs))}
+	for _, rec := range recs {
+		batch.Data = append(batch.Data, CentralRecord{ID: rec.Cursor, SyncRecord: toWire(rec)})
+	}
+	s.metrics.pulled.WithLabelValues("central").Add(float64(len(recs)))
+	writeJSON(w, http.StatusOK, batch)
+	return nil
+}
+
+func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	limit, err := pageLimit(r)
+	if err != nil {
+		return err
+	}
+	recs, total, err := s.db.QueuedRecords(r.Context(), site.ID, limit)
+	if err != nil {
+		return err
+	}
+	batch := QueuedBatch{QueueLength: total, Data: make([]QueuedRecord, 0, len(recs))}
+	for _, rec := range recs {
+		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+	}
+	s.metrics.pulled.WithLabelValues("queue").Add(float64(len(recs)))
+	writeJSON(w, http.StatusOK, batch)
+	return nil
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("request body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return badRequest("request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	var req AcknowledgeRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if len(req.SyncIDs) > MaxPageLimit*2 {
+		return badRequest("at most %d syncIDs a request", MaxPageLimit*2)
+	}
+	if _, err := s.db.Acknowledge(r.Context(), site.ID, req.SyncIDs); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
+	var batch QueuedBatch
+	if err := decodeBody(r, &batch); err != nil {
+		return err
+	}
+	if len(batch.Data) > MaxPageLimit {
+		return badRequest("at most %d records a request", MaxPageLimit)
+	}
+	if !s.tryLockSite(site.ID) {
+		return errSyncRunning
+	}
+	defer s.unlockSite(site.ID)
+	records := make([]datafile.InRecord, 0, len(batch.Data))
+	for _, rec := range batch.Data {
+		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord))
+	}
+	rejections, result, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength)
+	if err != nil {
+		return err
+	}
+	resp := PushResponse{IntegrationStarted: true}
+	for _, rj := range rejections {
+		resp.Rejected = append(resp.Rejected, Rejection(rj))
+	}
+	s.metrics.pushed.Add(float64(len(records)))
+	s.metrics.rejected.Add(float64(len(rejections)))
+	s.metrics.integrated.Add(float64(result.Integrated))
+	if len(rejections) > 0 {
+		s.log.Warn("pushed records refused", "site", site.Name, "refused", len(rejections), "first_code", rejections[0].Code, "first_reason", rejections[0].Message)
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func isMobileApp(appName string) bool {
+	name := strings.ToLower(appName)
+	return strings.Contains(name, "android") || strings.Contains(name, "mobile")
+}
+
+type metrics struct {
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	authFailures *prometheus.CounterVec
+	pulled       *prometheus.CounterVec
+	pushed       prometheus.Counter
+	rejected     prometheus.Counter
+	integrated   prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry:     prometheus.NewRegistry(),
+		requests:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "msupply_sync_requests_total", Help: "Sync API requests by endpoint and HTTP status."}, []string{"endpoint", "status"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "msupply_sync_auth_failures_total", Help: "Refused sync requests by v5 error code."}, []string{"code"}),
+		pulled:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "msupply_sync_records_pulled_total", Help: "Records sent to remote sites, by source (central change log or site queue)."}, []string{"source"}),
+		pushed:       prometheus.NewCounter(prometheus.CounterOpts{Name: "msupply_sync_records_pushed_total", Help: "Records pushed by remote sites."}),
+		rejected:     prometheus.NewCounter(prometheus.CounterOpts{Name: "msupply_sync_records_rejected_total", Help: "Pushed records refused."}),
+		integrated:   prometheus.NewCounter(prometheus.CounterOpts{Name: "msupply_sync_records_integrated_total", Help: "Pushed records integrated into the central datafile."}),
+	}
+	m.registry.MustRegister(m.requests, m.authFailures, m.pulled, m.pushed, m.rejected, m.integrated,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
