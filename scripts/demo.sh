@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# The demo: a central datafile with realistic master data, sites and stores provisioned from TOML,
-# and stock entered on the central store.
+# The demo: a central server and two remote sites on loopback syncing real data. Everything lives in a
+# temporary folder that is removed at the end, and the server is stopped whatever happens.
 set -euo pipefail
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/msupply-demo.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+SERVER_PID=
+cleanup() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; fi
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
 cd "$DIR"
-export MSUPPLY_DATAFILE="$DIR/central.db" MSUPPLY_AUTH_CODE=demo-auth-code
-say() { printf '\n== %s\n' "$*"; }
+export MSUPPLY_AUTH_CODE=demo-auth-code
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+central() { "$BIN" --datafile central.db "$@"; }
+north() { MSUPPLY_HARDWARE_ID=demo-north-pc "$BIN" --datafile north.db "$@"; }
+south() { MSUPPLY_HARDWARE_ID=demo-south-tablet "$BIN" --datafile south.db "$@"; }
+store_id() { "$BIN" --datafile "$1" store list --output json | tr -d ' \n' | sed 's/},{/}\n{/g' | grep "\"code\":\"$2\"" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
 
-say "create the central datafile"
-"$BIN" init --central --site-name "Ministry Central" --site-code HQ
-say "provision two sites and their stores from sites.toml"
+say "central server: create the datafile and provision sites and stores from sites.toml"
+central init --central --site-name "Ministry Central" --site-code HQ
 cat > sites.toml <<'TOML'
 [[store]]
 code = "HQ1"
-name = "Central Warehouse"
+name = "Central Medical Warehouse"
 [[store]]
 code = "N1"
-name = "North Hospital"
+name = "North District Hospital"
 [[store]]
 code = "S1"
-name = "South Clinic"
+name = "South Health Centre"
 
 [[site]]
 name = "Ministry Central"
@@ -42,19 +50,76 @@ password_env = "SOUTH_PASSWORD"
 stores = ["S1"]
 TOML
 export NORTH_PASSWORD=north-demo-password SOUTH_PASSWORD=south-demo-password
-"$BIN" provision sites.toml
-say "provisioning again changes nothing"
-"$BIN" provision sites.toml
-"$BIN" site list
-say "master data: items and names"
-for i in $(seq 1 50); do printf '{"id":"item-%03d","code":"ITM%03d","name":"Demo item %d","unit":"tab"}\n' "$i" "$i" "$i"; done |
-	"$BIN" record put item - | wc -l | xargs echo "items written:"
-"$BIN" record put name '{"id":"supplier-1","code":"SUP1","name":"National Medical Stores","is_supplier":true}'
-HQ1=$("$BIN" store list --site 1 --output json | sed -n 's/.*"id": "\(.*\)",/\1/p' | head -1)
-say "a supplier invoice received at the central warehouse"
-"$BIN" record put invoice "{\"id\":\"inv-1\",\"store_id\":\"$HQ1\",\"name_id\":\"supplier-1\",\"type\":\"supplier_invoice\",\"their_ref\":\"PO-1001\"}"
-for i in 1 2 3; do printf '{"invoice_id":"inv-1","item_id":"item-%03d","batch":"B%d","expiry":"2027-06-30","quantity":%d}\n' "$i" "$i" $((i * 100)); done |
-	"$BIN" record put invoice_line - >/dev/null
-"$BIN" record list invoice_line
-say "checksums of the central datafile"
-"$BIN" record checksum
+central provision sites.toml
+central provision sites.toml
+
+say "central server: master data (200 items, suppliers and customers) and a delivery into the warehouse"
+for i in $(seq 1 200); do printf '{"id":"item-%03d","code":"ITM%03d","name":"Essential medicine %d","unit":"tab"}\n' "$i" "$i" "$i"; done |
+	central record put item - | wc -l | xargs printf 'items written: %s\n'
+central record put name '[{"id":"nms","code":"NMS","name":"National Medical Stores","is_supplier":true},
+ {"id":"clinic-a","code":"CLA","name":"Clinic A","is_customer":true}]' >/dev/null
+HQ1=$(store_id central.db HQ1)
+central record put invoice "{\"id\":\"hq-grn-1\",\"store_id\":\"$HQ1\",\"name_id\":\"nms\",\"type\":\"supplier_invoice\",\"their_ref\":\"PO-1001\"}" >/dev/null
+for i in 1 2 3; do printf '{"invoice_id":"hq-grn-1","item_id":"item-%03d","batch":"B%d","expiry":"2027-06-30","quantity":%d}\n' "$i" "$i" $((i * 1000)); done |
+	central record put invoice_line - >/dev/null
+
+say "central server: serve the sync API on loopback"
+"$BIN" --datafile central.db serve --central --listen 127.0.0.1:0 --addr-file server.url 2>server.log &
+SERVER_PID=$!
+for _ in $(seq 1 100); do [ -s server.url ] && break; sleep 0.1; done
+URL=$(cat server.url)
+echo "serving at $URL"
+
+say "remote sites: create North and South and initialise them from the central server"
+printf '%s\n' "$NORTH_PASSWORD" | north init --remote --server-url "$URL" --site-name North --password-stdin
+printf '%s\n' "$SOUTH_PASSWORD" | south init --remote --server-url "$URL" --site-name South --password-stdin
+north check-connection
+north run --remote --once
+south run --remote --once
+
+say "remote sites: each dispenses stock from its own store"
+N1=$(store_id north.db N1)
+S1=$(store_id south.db S1)
+north record put invoice "{\"id\":\"north-ci-1\",\"store_id\":\"$N1\",\"name_id\":\"clinic-a\",\"type\":\"customer_invoice\"}" >/dev/null
+for i in 4 5; do printf '{"invoice_id":"north-ci-1","item_id":"item-%03d","batch":"N%d","quantity":%d}\n' "$i" "$i" $((i * 10)); done | north record put invoice_line - >/dev/null
+south record put stock_line "{\"id\":\"south-stock-1\",\"store_id\":\"$S1\",\"item_id\":\"item-007\",\"batch\":\"S7\",\"expiry\":\"2027-01-31\",\"quantity\":250}" >/dev/null
+echo "a store's data can be entered only where the store is active:"
+north record put stock_line "{\"store_id\":\"$S1\",\"item_id\":\"item-001\",\"quantity\":1}" || true
+
+say "sync both remotes"
+north run --remote --once
+south run --remote --once
+
+say "central server: master data changes reach every remote"
+central record put item '{"id":"item-001","name":"Essential medicine 1 (new pack)"}' >/dev/null
+north run --remote --once >/dev/null
+south run --remote --once >/dev/null
+echo "North sees: $(north record get item item-001 | grep '"name"')"
+echo "South sees: $(south record get item item-001 | grep '"name"')"
+
+say "what moved where: invoices and stock lines on each datafile"
+for df in central north south; do
+	printf '%-8s invoices: %s\n' "$df" "$($df record list invoice --output json | grep -o '"id": "[^"]*"' | cut -d'"' -f4 | xargs)"
+	printf '%-8s stock lines: %s\n' "$df" "$($df record list stock_line --output json | grep -o '"id": "[^"]*"' | cut -d'"' -f4 | xargs)"
+done
+
+say "checksums: each remote agrees with the central server on what it holds"
+for site in north:N1 south:S1; do
+	df=${site%%:*} store=${site##*:}
+	a=$(central record checksum --store "$store" --output json)
+	b=$($df record checksum --store "$store" --output json)
+	[ "$a" = "$b" ] && echo "$df: store $store data agrees with central" || { echo "$df: store $store data DIFFERS"; exit 1; }
+	a=$(central record checksum --output json | grep -o '"item":{[^}]*}')
+	b=$($df record checksum --output json | grep -o '"item":{[^}]*}')
+	[ "$a" = "$b" ] && echo "$df: master data (items) agrees with central" || { echo "$df: items DIFFER"; exit 1; }
+done
+
+say "central server: sync status of the sites"
+central sync status
+
+say "stop the server cleanly"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+SERVER_PID=
+tail -n 1 server.log
+echo "demo finished"

@@ -185,7 +185,8 @@ func (r *Remote) requestSize(ctx context.Context) int {
 }
 
 // adapt grows the batch size after a quick success and shrinks it after a failure or a slow answer.
-func (r *Remote) adapt(ctx context.Context, size int, took time.Duration, failed bool) int {
+func (r *Remote) adapt(ctx context.Context, took time.Duration, failed bool) int {
+	size := r.requestSize(ctx)
 	next := size
 	switch {
 	case failed || took > 20*time.Second:
@@ -213,8 +214,7 @@ func retry[T any](ctx context.Context, r *Remote, call func(attempt int) (T, err
 			return v, err
 		}
 		r.Log.Warn("sync request failed; trying again", "attempt", attempt+1, "error", err)
-		size := r.requestSize(ctx)
-		r.adapt(ctx, size, 0, true)
+		r.adapt(ctx, 0, true)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -252,7 +252,7 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 		if err != nil {
 			return fmt.Errorf("push: %w", err)
 		}
-		r.adapt(ctx, size, time.Since(began), false)
+		r.adapt(ctx, time.Since(began), false)
 		// The server has committed the batch; only now does the cursor move past it. Dying between the two
 		// sends the batch again, which the server applies idempotently.
 		if err := r.DB.AdvancePushCursor(ctx, recs[len(recs)-1].Cursor); err != nil {
@@ -283,7 +283,7 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 		if err != nil {
 			return fmt.Errorf("pull master data: %w", err)
 		}
-		r.adapt(ctx, size, time.Since(began), false)
+		r.adapt(ctx, time.Since(began), false)
 		if len(batch.Data) == 0 {
 			return nil
 		}
@@ -324,7 +324,7 @@ func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, er
 		if err != nil {
 			return 0, fmt.Errorf("pull store data: %w", err)
 		}
-		r.adapt(ctx, size, time.Since(began), false)
+		r.adapt(ctx, time.Since(began), false)
 		if run.PullQueueTotal == 0 {
 			run.PullQueueTotal = batch.QueueLength
 		}

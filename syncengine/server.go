@@ -261,12 +261,10 @@ func (s *Server) siteBusy(id int64) bool {
 var errSyncRunning = &authFailure{http.StatusServiceUnavailable, CodeSyncIsRunning, "a sync of this site is already running; try again later", nil}
 
 func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
-	siteType := "standalone"
-	if isMobileApp(r.Header.Get(HeaderAppName)) {
-		siteType = "mobile"
-	}
-	if err := s.db.UpdateSiteType(r.Context(), site.ID, siteType); err != nil {
-		return err
+	if siteType := reportedSiteType(r.Header.Get(HeaderAppName)); siteType != "" {
+		if err := s.db.UpdateSiteType(r.Context(), site.ID, siteType); err != nil {
+			return err
+		}
 	}
 	info, err := s.db.SiteSyncInfo(r.Context(), site.ID)
 	if err != nil {
@@ -424,9 +422,18 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	return nil
 }
 
-func isMobileApp(appName string) bool {
+// reportedSiteType reads the site type from the app a remote runs: mSupply Mobile and open-mSupply on
+// Android are mobile sites, mSupply and open-mSupply desktops are standalone. Other clients, this one
+// included, say nothing about it, and the type an administrator set stands.
+func reportedSiteType(appName string) string {
 	name := strings.ToLower(appName)
-	return strings.Contains(name, "android") || strings.Contains(name, "mobile")
+	switch {
+	case strings.Contains(name, "android"), strings.Contains(name, "mobile"):
+		return "mobile"
+	case strings.Contains(name, "desktop"):
+		return "standalone"
+	}
+	return ""
 }
 
 type metrics struct {

@@ -1,0 +1,165 @@
+package syncengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+const testAuthCode = "test-auth-code"
+
+// testNet is a central datafile served over loopback HTTP, with helpers to add remotes.
+type testNet struct {
+	t       *testing.T
+	dir     string
+	central *datafile.DB
+	server  *Server
+	http    *httptest.Server
+	stores  map[string]datafile.Store
+}
+
+func newTestNet(t *testing.T) *testNet {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "central.db")
+	if err := datafile.CreateCentral(ctx, path, datafile.CentralOptions{SiteName: "Central", AuthCode: testAuthCode}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := datafile.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetAuthCode(testAuthCode)
+	srv, err := NewServer(db, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	n := &testNet{t: t, dir: dir, central: db, server: srv, http: hs, stores: map[string]datafile.Store{}}
+	t.Cleanup(func() {
+		hs.Close()
+		db.Close()
+	})
+	n.addStore("HQ", "")
+	n.put(n.central, "item", `[{"id":"item-1","name":"Amoxicillin"},{"id":"item-2","name":"Paracetamol"}]`)
+	n.put(n.central, "name", `{"id":"name-1","name":"Supplier","is_supplier":true}`)
+	return n
+}
+
+// addSite adds a site with one store of the same code.
+func (n *testNet) addSite(name, password string) {
+	n.t.Helper()
+	if _, err := n.central.AddSite(context.Background(), datafile.NewSite{Name: name, Password: password}); err != nil {
+		n.t.Fatal(err)
+	}
+	n.addStore(name+"-store", name)
+}
+
+func (n *testNet) addStore(code, site string) {
+	n.t.Helper()
+	st, err := n.central.AddStore(context.Background(), code, code, site)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.stores[code] = st
+}
+
+func (n *testNet) put(db *datafile.DB, table, js string) {
+	n.t.Helper()
+	if _, err := db.PutRecords(context.Background(), table, sourceOf(n.t, js)); err != nil {
+		n.t.Fatalf("put %s: %v", table, err)
+	}
+}
+
+// sourceOf turns one JSON object or an array into a RecordSource.
+func sourceOf(t *testing.T, js string) datafile.RecordSource {
+	t.Helper()
+	var raws []map[string]any
+	if js[0] == '[' {
+		var arr []map[string]any
+		if err := jsonUnmarshalNumbers([]byte(js), &arr); err != nil {
+			t.Fatal(err)
+		}
+		raws = arr
+	} else {
+		m, err := datafile.DecodeObject([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws = []map[string]any{m}
+	}
+	i := 0
+	return func() (map[string]any, error) {
+		if i == len(raws) {
+			return nil, io.EOF
+		}
+		i++
+		return raws[i-1], nil
+	}
+}
+
+// testRemote is a remote datafile with its client.
+type testRemote struct {
+	db     *datafile.DB
+	client *Client
+	remote *Remote
+}
+
+func (n *testNet) newRemote(name, password, hardwareID string) *testRemote {
+	n.t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(n.dir, name+".db")
+	if err := datafile.CreateRemote(ctx, path, datafile.RemoteOptions{ServerURL: n.http.URL, SiteName: name, Password: password, AuthCode: testAuthCode}); err != nil {
+		n.t.Fatal(err)
+	}
+	db, err := datafile.Open(ctx, path)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() { db.Close() })
+	client, err := NewClient(ClientConfig{ServerURL: n.http.URL, SiteName: name, PasswordDigest: datafile.PasswordDigest(password), HardwareID: hardwareID})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return &testRemote{db: db, client: client, remote: &Remote{DB: db, Client: client, Backoff: 1}}
+}
+
+func (r *testRemote) sync(t *testing.T) *CycleResult {
+	t.Helper()
+	res, err := r.remote.Cycle(context.Background(), true)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return res
+}
+
+func checksum(t *testing.T, db *datafile.DB, store string) map[string]datafile.TableChecksum {
+	t.Helper()
+	sums, err := db.Checksum(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+func sameChecksums(t *testing.T, what string, a, b map[string]datafile.TableChecksum, tables ...string) {
+	t.Helper()
+	for _, table := range tables {
+		if a[table] != b[table] {
+			t.Errorf("%s: %s differs: %+v vs %+v", what, table, a[table], b[table])
+		}
+	}
+}
+
+func jsonUnmarshalNumbers(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}

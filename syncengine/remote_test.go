@@ -1,0 +1,184 @@
+package syncengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+var masterTables = []string{"item", "name", "master_list", "master_list_line"}
+
+func TestInitialisationKeepsSitesApart(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	n.put(n.central, "invoice", `{"id":"inv-hq","store_id":"`+n.stores["HQ"].ID+`","name_id":"name-1","type":"supplier_invoice"}`)
+	north := n.newRemote("North", "north-password", "hw-north")
+	south := n.newRemote("South", "south-password", "hw-south")
+	res := north.sync(t)
+	if !res.Initialising {
+		t.Error("the first cycle did not initialise")
+	}
+	south.sync(t)
+	ctx := context.Background()
+
+	n.put(north.db, "invoice", `{"id":"inv-n","store_id":"`+n.stores["North-store"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
+	n.put(north.db, "invoice_line", `{"id":"line-n","invoice_id":"inv-n","item_id":"item-2","quantity":7}`)
+	n.put(south.db, "stock_line", `{"id":"stock-s","store_id":"`+n.stores["South-store"].ID+`","item_id":"item-1","quantity":50}`)
+	north.sync(t)
+	south.sync(t)
+	north.sync(t)
+
+	for _, c := range []struct {
+		r     *testRemote
+		store string
+		other string
+	}{{north, "North-store", "South-store"}, {south, "South-store", "North-store"}} {
+		sameChecksums(t, c.store+" master data", checksum(t, n.central, ""), checksum(t, c.r.db, ""), masterTables...)
+		sameChecksums(t, c.store+" store data", checksum(t, n.central, n.stores[c.store].ID), checksum(t, c.r.db, n.stores[c.store].ID), "invoice", "invoice_line", "stock_line")
+		for _, store := range []string{c.other, "HQ"} {
+			if sums := checksum(t, c.r.db, n.stores[store].ID); sums["invoice"].Count+sums["stock_line"].Count+sums["invoice_line"].Count != 0 {
+				t.Errorf("%s holds store data of %s: %+v", c.store, store, sums)
+			}
+		}
+	}
+	if _, err := n.central.GetRecord(ctx, "invoice_line", "line-n"); err != nil {
+		t.Errorf("North's line did not reach central: %v", err)
+	}
+}
+
+func TestMasterDataEditsAndDeletesReachRemotes(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	ctx := context.Background()
+	n.put(n.central, "item", `{"id":"item-1","name":"Amoxicillin 250mg"}`)
+	if err := n.central.DeleteRecord(ctx, "item", "item-2"); err != nil {
+		t.Fatal(err)
+	}
+	n.put(n.central, "master_list", `{"id":"ml-1","name":"Essential"}`)
+	n.put(n.central, "master_list_line", `{"id":"mll-1","master_list_id":"ml-1","item_id":"item-1"}`)
+	north.sync(t)
+	rec, err := north.db.GetRecord(ctx, "item", "item-1")
+	if err != nil || rec.Values["name"] != "Amoxicillin 250mg" {
+		t.Fatalf("edit did not arrive: %v %v", rec.Values, err)
+	}
+	if _, err := north.db.GetRecord(ctx, "item", "item-2"); err == nil {
+		t.Fatal("deleted item is still on the remote")
+	}
+	sameChecksums(t, "master data", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+}
+
+func TestStoreMoveBringsItsDataAlong(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	south := n.newRemote("South", "south-password", "hw-south")
+	north.sync(t)
+	south.sync(t)
+	store := n.stores["North-store"].ID
+	n.put(north.db, "stock_line", `{"id":"stock-n","store_id":"`+store+`","item_id":"item-1","quantity":9}`)
+	north.sync(t)
+	if _, err := n.central.MoveStore(context.Background(), "North-store", "South"); err != nil {
+		t.Fatal(err)
+	}
+	south.sync(t)
+	north.sync(t)
+	if _, err := south.db.GetRecord(context.Background(), "stock_line", "stock-n"); err != nil {
+		t.Fatalf("the moved store's data did not reach South: %v", err)
+	}
+	if _, err := north.db.GetRecord(context.Background(), "stock_line", "stock-n"); err == nil {
+		t.Fatal("North still holds the data of a store it no longer has")
+	}
+	// North may no longer write to the store; South may.
+	if _, err := north.db.PutRecords(context.Background(), "stock_line", sourceOf(t, `{"store_id":"`+store+`","item_id":"item-1"}`)); datafile.ErrorCode(err) != datafile.EFORBIDDEN {
+		t.Fatalf("North wrote to a store it lost: %v", err)
+	}
+	n.put(south.db, "stock_line", `{"id":"stock-s","store_id":"`+store+`","item_id":"item-2","quantity":1}`)
+	south.sync(t)
+	sameChecksums(t, "moved store", checksum(t, n.central, store), checksum(t, south.db, store), "invoice", "invoice_line", "stock_line")
+}
+
+func TestInterruptedCyclesConverge(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	var items strings.Builder
+	items.WriteString("[")
+	for i := 0; i < 300; i++ {
+		if i > 0 {
+			items.WriteString(",")
+		}
+		fmt.Fprintf(&items, `{"id":"bulk-%03d","name":"Item %d"}`, i, i)
+	}
+	items.WriteString("]")
+	n.put(n.central, "item", items.String())
+	north := n.newRemote("North", "north-password", "hw-north")
+	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
+		t.Fatal(err)
+	}
+	// Stop each cycle after a few batches, as SIGTERM does, until a cycle completes.
+	completed := false
+	for attempt := 0; attempt < 100 && !completed; attempt++ {
+		stop := make(chan struct{})
+		batches := 0
+		north.remote.Stop = stop
+		north.remote.Progress = func(string, int64, int64) {
+			if batches++; batches == 3 {
+				close(stop)
+			}
+		}
+		_, err := north.remote.Cycle(context.Background(), true)
+		switch {
+		case err == nil:
+			completed = true
+		case !errors.Is(err, ErrStopped):
+			t.Fatalf("cycle %d: %v", attempt, err)
+		}
+		north.db.SetRequestSize(context.Background(), datafile.MinRequestSize)
+	}
+	if !completed {
+		t.Fatal("no cycle completed")
+	}
+	sameChecksums(t, "after interrupted cycles", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+}
+
+func TestRequestSizeAdapts(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	var failures atomic.Int32
+	failures.Store(2)
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathCentralRecords && failures.Add(-1) >= 0 {
+			writeError(w, http.StatusServiceUnavailable, "busy", "try later", nil)
+			return
+		}
+		n.server.Handler().ServeHTTP(w, r)
+	}))
+	defer flaky.Close()
+	north := n.newRemote("North", "north-password", "hw-north")
+	client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	north.remote.Client = client
+	north.remote.Retries = 3
+	if err := north.db.SetRequestSize(context.Background(), 400); err != nil {
+		t.Fatal(err)
+	}
+	north.sync(t)
+	s, _ := north.db.Settings(context.Background())
+	// Two failures halve it twice (100); the successful requests after them grow it again, a little.
+	if s.RequestSize >= 400 || s.RequestSize < 100 {
+		t.Fatalf("request size after two failures and some successes = %d", s.RequestSize)
+	}
+	sameChecksums(t, "after retries", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+}

@@ -1,0 +1,320 @@
+package syncengine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// rawCall sends one v5 request the way a remote would, with full control over every part of it.
+type rawCall struct {
+	method, path, user, password, hardware, version string
+	body                                            []byte
+}
+
+func (n *testNet) do(t *testing.T, c rawCall) (int, ErrorBody, []byte) {
+	t.Helper()
+	if c.version == "" {
+		c.version = "14"
+	}
+	var body io.Reader
+	if c.body != nil {
+		body = bytes.NewReader(c.body)
+	}
+	req, err := http.NewRequest(c.method, n.http.URL+c.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.user != "" {
+		req.SetBasicAuth(c.user, datafile.PasswordDigest(c.password))
+	}
+	req.Header.Set(HeaderHardwareID, c.hardware)
+	req.Header.Set(HeaderVersion, c.version)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var eb ErrorBody
+	json.Unmarshal(data, &eb)
+	return resp.StatusCode, eb, data
+}
+
+func TestAuthentication(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	ok := rawCall{method: "GET", path: PathSite, user: "North", password: "north-password", hardware: "hw-1"}
+
+	tests := []struct {
+		name       string
+		call       rawCall
+		wantStatus int
+		wantCode   string
+	}{
+		{"no credentials", rawCall{method: "GET", path: PathSite, hardware: "hw-1"}, 401, CodeSiteNameNotFound},
+		{"unknown site", rawCall{method: "GET", path: PathSite, user: "Nobody", password: "x", hardware: "hw-1"}, 401, CodeSiteNameNotFound},
+		{"central site cannot log in", rawCall{method: "GET", path: PathSite, user: "Central", password: "x", hardware: "hw-1"}, 401, CodeSiteNameNotFound},
+		{"old version", func() rawCall { c := ok; c.version = "3"; return c }(), 409, CodeAPIVersionIncompatible},
+		{"missing version", func() rawCall { c := ok; c.version = " "; return c }(), 409, CodeAPIVersionIncompatible},
+		{"no hardware id", func() rawCall { c := ok; c.hardware = ""; return c }(), 401, CodeSiteIncorrectHardware},
+		{"right credentials", ok, 200, ""},
+		{"second device", func() rawCall { c := ok; c.hardware = "hw-2"; return c }(), 401, CodeSiteIncorrectHardware},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, eb, data := n.do(t, tt.call)
+			if status != tt.wantStatus || eb.Error.Code != tt.wantCode {
+				t.Fatalf("got %d %q (%s), want %d %q", status, eb.Error.Code, data, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+	t.Run("version refusal says which versions", func(t *testing.T) {
+		c := ok
+		c.version = "99"
+		_, eb, _ := n.do(t, c)
+		var data struct{ Major, Minor int }
+		if err := json.Unmarshal(eb.Error.Data, &data); err != nil || data.Major != APIMajor || data.Minor != APIVersion {
+			t.Fatalf("data = %s", eb.Error.Data)
+		}
+	})
+}
+
+func TestBlockingAfterFailedLogins(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	bad := rawCall{method: "GET", path: PathSite, user: "North", password: "wrong-password", hardware: "hw-1"}
+	good := rawCall{method: "GET", path: PathSite, user: "North", password: "north-password", hardware: "hw-1"}
+	for i := 1; i <= 4; i++ {
+		if status, eb, _ := n.do(t, bad); status != 401 || eb.Error.Code != CodeSiteIncorrectPassword {
+			t.Fatalf("failure %d: %d %s", i, status, eb.Error.Code)
+		}
+	}
+	// A success resets the streak, so it takes five more in a row to block.
+	if status, _, _ := n.do(t, good); status != 200 {
+		t.Fatalf("good login: %d", status)
+	}
+	for i := 1; i <= 4; i++ {
+		n.do(t, bad)
+	}
+	if status, eb, _ := n.do(t, bad); status != 401 || eb.Error.Code != CodeSiteAuthTimeout {
+		t.Fatalf("fifth failure in a row: %d %s, want blocked", status, eb.Error.Code)
+	}
+	if status, eb, _ := n.do(t, good); status != 401 || eb.Error.Code != CodeSiteAuthTimeout {
+		t.Fatalf("right password while blocked: %d %s", status, eb.Error.Code)
+	}
+	if _, err := n.central.UnblockSite(context.Background(), "North"); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := n.do(t, good); status != 200 {
+		t.Fatalf("after unblock: %d", status)
+	}
+}
+
+func TestCredentialCacheDroppedOnPasswordChange(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	good := rawCall{method: "GET", path: PathSite, user: "North", password: "north-password", hardware: "hw-1"}
+	if status, _, _ := n.do(t, good); status != 200 {
+		t.Fatal(status)
+	}
+	newPassword := "another-password"
+	if _, err := n.central.EditSite(context.Background(), "North", datafile.SiteUpdate{Password: &newPassword}); err != nil {
+		t.Fatal(err)
+	}
+	if status, eb, _ := n.do(t, good); status != 401 || eb.Error.Code != CodeSiteIncorrectPassword {
+		t.Fatalf("old password after change: %d %s, want refused", status, eb.Error.Code)
+	}
+	good.password = newPassword
+	if status, _, _ := n.do(t, good); status != 200 {
+		t.Fatalf("new password: %d", status)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	base := rawCall{user: "North", password: "north-password", hardware: "hw-1"}
+	with := func(method, path string, body []byte) rawCall {
+		c := base
+		c.method, c.path, c.body = method, path, body
+		return c
+	}
+	tests := []struct {
+		name       string
+		call       rawCall
+		wantStatus int
+		wantCode   string
+	}{
+		{"malformed push", with("POST", PathQueuedRecords, []byte(`{"data": [`)), 400, CodeInvalidRequest},
+		{"two values", with("POST", PathQueuedRecords, []byte(`{} {}`)), 400, CodeInvalidRequest},
+		{"wrong types", with("POST", PathQueuedRecords, []byte(`{"queueLength": "x", "data": 5}`)), 400, CodeInvalidRequest},
+		{"oversized body", with("POST", PathQueuedRecords, append([]byte(`{"data":[`), bytes.Repeat([]byte(" "), MaxRequestBody+10)...)), 413, CodeRequestTooLarge},
+		{"negative limit", with("GET", PathQueuedRecords+"?limit=-1", nil), 400, CodeInvalidRequest},
+		{"text limit", with("GET", PathCentralRecords+"?limit=lots", nil), 400, CodeInvalidRequest},
+		{"negative cursor", with("GET", PathCentralRecords+"?cursor=-5", nil), 400, CodeInvalidRequest},
+		{"malformed acknowledgement", with("POST", PathAcknowledgedRecords, []byte(`{"syncIDs": "1"}`)), 400, CodeInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := checksum(t, n.central, "")
+			status, eb, data := n.do(t, tt.call)
+			if status != tt.wantStatus || eb.Error.Code != tt.wantCode {
+				t.Fatalf("got %d %q (%.200s), want %d %q", status, eb.Error.Code, data, tt.wantStatus, tt.wantCode)
+			}
+			if after := checksum(t, n.central, ""); !equalSums(before, after) {
+				t.Fatal("a refused request changed the central datafile")
+			}
+		})
+	}
+}
+
+func equalSums(a, b map[string]datafile.TableChecksum) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPushRefusesWhatTheSiteMayNotWrite(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	southStore := n.stores["South-store"].ID
+	northStore := n.stores["North-store"].ID
+	push := QueuedBatch{Data: []QueuedRecord{
+		{SyncOutID: "1", SyncRecord: SyncRecord{TableName: "item", RecordID: "item-x", Action: "insert", RecordData: json.RawMessage(`{"id":"item-x","name":"forged"}`)}},
+		{SyncOutID: "2", SyncRecord: SyncRecord{TableName: "invoice", RecordID: "inv-s", Action: "insert",
+			RecordData: json.RawMessage(`{"id":"inv-s","store_id":"` + southStore + `","name_id":"name-1","type":"customer_invoice"}`)}},
+		{SyncOutID: "3", SyncRecord: SyncRecord{TableName: "site", RecordID: "2", Action: "update", RecordData: json.RawMessage(`{"id":2,"name":"Hijacked","type":"standalone"}`)}},
+		{SyncOutID: "4", SyncRecord: SyncRecord{TableName: "no_such_table", RecordID: "x", Action: "insert", RecordData: json.RawMessage(`{}`)}},
+		{SyncOutID: "5", SyncRecord: SyncRecord{TableName: "invoice", RecordID: "inv-n", Action: "insert",
+			RecordData: json.RawMessage(`{"id":"inv-n","store_id":"` + northStore + `","name_id":"name-1","type":"bogus"}`)}},
+		{SyncOutID: "6", SyncRecord: SyncRecord{TableName: "invoice", RecordID: "inv-ok", Action: "insert",
+			RecordData: json.RawMessage(`{"id":"inv-ok","store_id":"` + northStore + `","name_id":"name-1","type":"customer_invoice"}`)}},
+	}}
+	resp, err := north.client.Push(context.Background(), push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"1": datafile.RejectMasterData, "2": datafile.RejectNotPermitted, "3": datafile.RejectMasterData,
+		"4": datafile.RejectUnknownTable, "5": datafile.RejectInvalid}
+	got := map[string]string{}
+	for _, rj := range resp.Rejected {
+		got[rj.SyncOutID] = rj.Code
+	}
+	for id, code := range want {
+		if got[id] != code {
+			t.Errorf("record %s: rejection %q, want %q", id, got[id], code)
+		}
+	}
+	if _, ok := got["6"]; ok {
+		t.Errorf("the site's own invoice was refused: %+v", resp.Rejected)
+	}
+	if _, err := n.central.GetRecord(context.Background(), "invoice", "inv-ok"); err != nil {
+		t.Errorf("the accepted invoice is not on central: %v", err)
+	}
+	for _, id := range []string{"inv-s", "inv-n"} {
+		if _, err := n.central.GetRecord(context.Background(), "invoice", id); err == nil {
+			t.Errorf("refused invoice %s was written", id)
+		}
+	}
+	if _, err := n.central.GetRecord(context.Background(), "item", "item-x"); err == nil {
+		t.Error("forged item was written")
+	}
+	if site, _ := n.central.FindSite(context.Background(), "2"); site.Name != "North" {
+		t.Errorf("site renamed to %q by a push", site.Name)
+	}
+}
+
+func TestReplayedPushChangesNothing(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	store := n.stores["North-store"].ID
+	batch := QueuedBatch{Data: []QueuedRecord{
+		{SyncOutID: "1", SyncRecord: SyncRecord{TableName: "invoice", RecordID: "inv-1", Action: "insert",
+			RecordData: json.RawMessage(`{"id":"inv-1","store_id":"` + store + `","name_id":"name-1","type":"customer_invoice","created_at":"2026-01-01T00:00:00Z"}`)}},
+		{SyncOutID: "2", SyncRecord: SyncRecord{TableName: "invoice_line", RecordID: "line-1", Action: "insert",
+			RecordData: json.RawMessage(`{"id":"line-1","invoice_id":"inv-1","store_id":"` + store + `","item_id":"item-1","quantity":3}`)}},
+	}}
+	if _, err := north.client.Push(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	before := checksum(t, n.central, "")
+	changes, _ := n.central.Changes(context.Background(), 0, 1<<30)
+	for i := 0; i < 3; i++ {
+		if _, err := north.client.Push(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := checksum(t, n.central, ""); !equalSums(before, after) {
+		t.Fatal("a replayed push changed the records")
+	}
+	again, _ := n.central.Changes(context.Background(), 0, 1<<30)
+	if len(again) != len(changes) {
+		t.Fatalf("a replayed push added %d change-log entries", len(again)-len(changes))
+	}
+}
+
+func TestAcknowledgeTouchesOnlyOwnQueue(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	south := n.newRemote("South", "south-password", "hw-south")
+	ctx := context.Background()
+	// Put store data on South's store by moving the central store there.
+	n.put(n.central, "invoice", `{"id":"inv-hq","store_id":"`+n.stores["HQ"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
+	if _, err := n.central.MoveStore(ctx, "HQ", "South"); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := n.central.QueuedForSite(ctx, 3, "")
+	if err != nil || queued == 0 {
+		t.Fatalf("nothing queued for South: %d %v", queued, err)
+	}
+	north.sync(t)
+	var ids []string
+	for i := 0; i < 200; i++ {
+		ids = append(ids, strings.Repeat("1", i%5+1), "-1", "x", "99999999999999999999")
+	}
+	if err := north.client.Acknowledge(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := n.central.QueuedForSite(ctx, 3, ""); after != queued {
+		t.Fatalf("North's acknowledgements removed %d of South's queue entries", queued-after)
+	}
+	south.sync(t)
+	if _, err := south.db.GetRecord(ctx, "invoice", "inv-hq"); err != nil {
+		t.Fatalf("South did not receive the moved store's invoice: %v", err)
+	}
+}
+
+func TestVersionCheckRunsBeforeAuthentication(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	c := rawCall{method: "GET", path: PathSite, user: "North", password: "wrong", hardware: "hw", version: "1"}
+	for i := 0; i < 6; i++ {
+		if status, _, _ := n.do(t, c); status != 409 {
+			t.Fatalf("status %d", status)
+		}
+	}
+	site, _ := n.central.FindSite(context.Background(), "North")
+	if site.Blocked {
+		t.Fatal("requests refused for their version counted as failed logins")
+	}
+}
