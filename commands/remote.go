@@ -23,18 +23,22 @@ var (
 
 // newLogger builds the slog logger the flags ask for, writing to standard error.
 func (env *Env) newLogger(c *cli.Context) (*slog.Logger, error) {
+	return env.logger(c.String("log-format"), c.String("log-level"))
+}
+
+func (env *Env) logger(format, levelName string) (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return nil, usageErrorf("unknown log level %q", c.String("log-level")).withHint("use debug, info, warn or error")
+	if err := level.UnmarshalText([]byte(levelName)); err != nil {
+		return nil, usageErrorf("unknown log level %q", levelName).withHint("use debug, info, warn or error")
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch c.String("log-format") {
+	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
 	}
-	return nil, usageErrorf("unknown log format %q", c.String("log-format")).withHint("use text or json")
+	return nil, usageErrorf("unknown log format %q", format).withHint("use text or json")
 }
 
 // stderrIsTerminal says whether progress can be drawn as a bar.

@@ -71,10 +71,16 @@ func (env *Env) newAuthCode(c *cli.Context) (code string, generated bool, err er
 			return code, false, nil
 		}
 	}
+	code, err = generateAuthCode()
+	return code, err == nil, err
+}
+
+// generateAuthCode returns a random code that is easy to read out and type: 16 base32 characters.
+func generateAuthCode() (string, error) {
 	b := make([]byte, 10)
 	if _, err := rand.Read(b); err != nil {
-		return "", false, err
+		return "", err
 	}
 	s := base32.StdEncoding.EncodeToString(b)
-	return strings.Join([]string{s[0:4], s[4:8], s[8:12], s[12:16]}, "-"), true, nil
+	return strings.Join([]string{s[0:4], s[4:8], s[8:12], s[12:16]}, "-"), nil
 }

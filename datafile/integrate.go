@@ -119,6 +119,12 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 	}
 	in := &integrator{tx: tx, role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
 	defer in.close()
+	if role == RoleRemote {
+		var err error
+		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
+			return res, err
+		}
+	}
 
 	tables := append([]string{"site", "store"}, TableNames()...)
 	sort.SliceStable(tables, func(i, j int) bool {
@@ -156,6 +162,28 @@ type integrator struct {
 	thisSite int64
 	source   int64
 	stores   map[string]*recordStore
+	// unpushed holds the store records changed here and not yet pushed ("table\x00id"): this site owns
+	// them, so a copy arriving from the central server (sent back by 'sync generate', say) is older and
+	// must not overwrite them.
+	unpushed map[string]bool
+}
+
+func unpushedRecords(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT table_name, record_id FROM changelog WHERE source_site_id IS NULL
+		AND store_id IS NOT NULL AND cursor > (SELECT push_cursor FROM sync_state)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var table, id string
+		if err := rows.Scan(&table, &id); err != nil {
+			return nil, err
+		}
+		out[table+"\x00"+id] = true
+	}
+	return out, rows.Err()
 }
 
 func (in *integrator) close() {
@@ -282,7 +310,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 		return err
 	}
 	if t.Kind == StoreData {
-		if !in.allowed(ctx, rec.StoreID()) {
+		if !in.allowed(ctx, rec.StoreID()) || in.unpushed[t.Name+"\x00"+r.recordID] {
 			return errDrop
 		}
 		existing, err := rs.load(ctx, r.recordID)
@@ -372,7 +400,7 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id string) error 
 		if err != nil {
 			return err
 		}
-		if !in.allowed(ctx, storeID) {
+		if !in.allowed(ctx, storeID) || in.unpushed[t.Name+"\x00"+id] {
 			return errDrop
 		}
 	}

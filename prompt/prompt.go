@@ -95,3 +95,36 @@ func ReadSecretLine(r io.Reader) (string, error) {
 	}
 	return line, nil
 }
+
+// Lines is a Prompter over plain input, such as answers piped in by a script: it reads one answer a line
+// and writes the questions to Out.
+type Lines struct {
+	In  io.Reader
+	Out io.Writer
+
+	reader *bufio.Reader
+}
+
+// Interactive is true: every question gets the next line.
+func (l *Lines) Interactive() bool { return true }
+
+// Secret reads the next line; nothing is echoed, since the input is not a terminal.
+func (l *Lines) Secret(question string) (string, error) { return l.Line(question) }
+
+// Line reads the next line.
+func (l *Lines) Line(question string) (string, error) {
+	if l.reader == nil {
+		l.reader = bufio.NewReader(l.In)
+	}
+	fmt.Fprint(l.Out, question)
+	line, err := l.reader.ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		if errors.Is(err, io.EOF) {
+			fmt.Fprintln(l.Out)
+			return "", io.ErrUnexpectedEOF
+		}
+		return "", err
+	}
+	fmt.Fprintln(l.Out)
+	return strings.TrimRight(line, "\r\n"), nil
+}
