@@ -88,6 +88,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("open datafile: %s is a directory", path)
 	}
+	if err := probeDatafile(ctx, path); err != nil {
+		return nil, err
+	}
 	db, err := openSQL(ctx, path, "rw")
 	if err != nil {
 		return nil, err
@@ -102,6 +105,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open datafile: %s was not initialised by msupply-sync init", path)
 	}
 	return db, nil
+}
+
+// probeDatafile checks, read-only and without the WAL setting, that path is a datafile made by init: the
+// read-write open that follows would otherwise switch another application's SQLite file (or an empty file)
+// to WAL and write this package's schema into it before finding out that it is not a datafile.
+func probeDatafile(ctx context.Context, path string) error {
+	u := url.URL{Scheme: "file", Opaque: path}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", "busy_timeout(10000)")
+	u.RawQuery = q.Encode()
+	sqldb, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return fmt.Errorf("open datafile: %w", err)
+	}
+	defer sqldb.Close()
+	var n int
+	if err := sqldb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master
+		WHERE type = 'table' AND name IN ('schema_migrations', 'settings')`).Scan(&n); err != nil {
+		return fmt.Errorf("open datafile: %s is not a readable SQLite datafile: %w", path, err)
+	}
+	if n != 2 {
+		return fmt.Errorf("open datafile: %s was not initialised by msupply-sync init", path)
+	}
+	return nil
 }
 
 func openSQL(ctx context.Context, path, mode string) (*DB, error) {
@@ -173,12 +201,25 @@ func loadMigrations() ([]migration, error) {
 
 // migrate applies every migration not yet recorded, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.conn().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	migrations, err := loadMigrations()
 	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// Most opens find nothing to do; checking first keeps them from taking the write lock.
+	var tables int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return fmt.Errorf("open datafile: %s is not a readable SQLite datafile: %w", db.path, err)
+	}
+	if tables == 1 {
+		current, err := db.SchemaVersion(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if len(migrations) > 0 && current >= migrations[len(migrations)-1].version {
+			return nil
+		}
+	} else if _, err := db.sql.ExecContext(ctx, `CREATE TABLE schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range migrations {

@@ -45,7 +45,7 @@ func HashSecret(secret string) (string, error) {
 // VerifySecret reports whether secret matches an argon2id hash made by HashSecret, comparing in constant time.
 func VerifySecret(hash, secret string) bool {
 	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return false
 	}
 	var version int

@@ -89,6 +89,12 @@ func CreateCentral(ctx context.Context, path string, opts CentralOptions) error 
 	if strings.TrimSpace(opts.SiteName) == "" {
 		return errorf(EINVALID, "the central site needs a name")
 	}
+	if err := validateSiteName(strings.TrimSpace(opts.SiteName)); err != nil {
+		return err
+	}
+	if err := validateSiteCode(strings.TrimSpace(opts.SiteCode)); err != nil {
+		return err
+	}
 	if err := validateAuthCode(opts.AuthCode); err != nil {
 		return err
 	}
@@ -117,6 +123,9 @@ func CreateRemote(ctx context.Context, path string, opts RemoteOptions) error {
 	}
 	if strings.TrimSpace(opts.SiteName) == "" {
 		return errorf(EINVALID, "the remote needs the site name it authenticates with")
+	}
+	if err := validateSiteName(strings.TrimSpace(opts.SiteName)); err != nil {
+		return err
 	}
 	if opts.Password == "" {
 		return errorf(EINVALID, "the remote needs the site's password")

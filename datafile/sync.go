@@ -450,3 +450,36 @@ func storeActiveOn(ctx context.Context, q dbtx, storeID string, siteID int64) bo
 	err := q.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&on)
 	return err == nil && on == siteID
 }
+
+// SiteSummary is one remote site's sync state, as monitoring reads it.
+type SiteSummary struct {
+	ID         int64
+	Name       string
+	Blocked    bool
+	LastSyncAt *time.Time
+	Queued     int64
+	Unsent     int64
+}
+
+// SiteSummaries returns the sync state of every remote site in one read.
+func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
+	rows, err := db.conn().QueryContext(ctx, `SELECT site.id, site.name, site.blocked, site.last_sync_at, site.unsent_records,
+		(SELECT count(*) FROM sync_queue WHERE sync_queue.site_id = site.id) FROM site WHERE site.id <> ? ORDER BY site.id`, CentralSiteID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SiteSummary
+	for rows.Next() {
+		var s SiteSummary
+		var last sql.NullString
+		if err := rows.Scan(&s.ID, &s.Name, &s.Blocked, &last, &s.Unsent, &s.Queued); err != nil {
+			return nil, err
+		}
+		if t, err := time.Parse(time.RFC3339, last.String); err == nil && last.Valid {
+			s.LastSyncAt = &t
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

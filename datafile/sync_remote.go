@@ -269,10 +269,11 @@ func (db *DB) SaveRun(ctx context.Context, r *RunLog, finished bool) error {
 		r.FinishedAt = &t
 		fin = t.Format(time.RFC3339)
 	}
-	_, err := db.conn().ExecContext(ctx, `UPDATE sync_log SET finished_at = coalesce(?, finished_at), push_total = ?, push_done = ?,
+	// The kind is written again because a run learns only once started that it is an initialisation.
+	_, err := db.conn().ExecContext(ctx, `UPDATE sync_log SET kind = ?, finished_at = coalesce(?, finished_at), push_total = ?, push_done = ?,
 		pull_central_total = ?, pull_central_done = ?, pull_queue_total = ?, pull_queue_done = ?, integrate_total = ?,
 		integrate_done = ?, rejected = ?, integration_errors = ?, error_code = ?, error = ? WHERE id = ?`,
-		fin, r.PushTotal, r.PushDone, r.PullCentralTotal, r.PullCentralDone, r.PullQueueTotal, r.PullQueueDone,
+		r.Kind, fin, r.PushTotal, r.PushDone, r.PullCentralTotal, r.PullCentralDone, r.PullQueueTotal, r.PullQueueDone,
 		r.IntegrateTotal, r.IntegrateDone, r.Rejected, r.IntegrationErrors, nullIfEmpty(r.ErrorCode), nullIfEmpty(r.Error), r.ID)
 	return err
 }

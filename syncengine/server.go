@@ -42,6 +42,7 @@ type CentralDatafile interface {
 	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
 	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
 	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64) ([]datafile.Rejection, datafile.IntegrationResult, error)
+	SiteSummaries(ctx context.Context) ([]datafile.SiteSummary, error)
 }
 
 // Server serves the v5 sync API of a central datafile, with /healthz and /metrics.
@@ -83,6 +84,7 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]bool{}}
+	s.metrics.registry.MustRegister(&siteCollector{db: db, log: opts.Logger})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -459,4 +461,50 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.authFailures, m.pulled, m.pushed, m.rejected, m.integrated,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
+}
+
+// siteCollector reports each site's sync state from the datafile when metrics are scraped, so the numbers
+// are never stale and cost nothing between scrapes.
+type siteCollector struct {
+	db  CentralDatafile
+	log *slog.Logger
+}
+
+var (
+	descSiteBlocked  = prometheus.NewDesc("msupply_sync_site_blocked", "1 when the site is blocked after failed logins.", []string{"site"}, nil)
+	descSiteQueue    = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
+	descSiteUnsent   = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
+	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last synced (Unix time; absent if never).", []string{"site"}, nil)
+	descBlockedSites = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
+)
+
+func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteLastSync, descBlockedSites} {
+		ch <- d
+	}
+}
+
+func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sites, err := c.db.SiteSummaries(ctx)
+	if err != nil {
+		c.log.Error("read site metrics", "error", err)
+		return
+	}
+	blocked := 0
+	for _, s := range sites {
+		b := 0.0
+		if s.Blocked {
+			b = 1
+			blocked++
+		}
+		ch <- prometheus.MustNewConstMetric(descSiteBlocked, prometheus.GaugeValue, b, s.Name)
+		ch <- prometheus.MustNewConstMetric(descSiteQueue, prometheus.GaugeValue, float64(s.Queued), s.Name)
+		ch <- prometheus.MustNewConstMetric(descSiteUnsent, prometheus.GaugeValue, float64(s.Unsent), s.Name)
+		if s.LastSyncAt != nil {
+			ch <- prometheus.MustNewConstMetric(descSiteLastSync, prometheus.GaugeValue, float64(s.LastSyncAt.Unix()), s.Name)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descBlockedSites, prometheus.GaugeValue, float64(blocked))
 }

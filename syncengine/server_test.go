@@ -318,3 +318,37 @@ func TestVersionCheckRunsBeforeAuthentication(t *testing.T) {
 		t.Fatal("requests refused for their version counted as failed logins")
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	for i := 0; i < MaxFailedLogins; i++ {
+		n.do(t, rawCall{method: "GET", path: PathSite, user: "South", password: "wrong", hardware: "hw"})
+	}
+	resp, err := http.Get(n.http.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`msupply_sync_requests_total{endpoint="site",status="200"}`,
+		`msupply_sync_records_pulled_total{source="central"}`,
+		`msupply_sync_auth_failures_total{code="site_incorrect_password"} 4`,
+		`msupply_sync_site_blocked{site="South"} 1`,
+		`msupply_sync_site_blocked{site="North"} 0`,
+		`msupply_sync_blocked_sites 1`,
+		`msupply_sync_site_queue_length{site="North"} 0`,
+		`msupply_sync_site_last_sync_timestamp_seconds{site="North"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(string(body), `msupply_sync_site_last_sync_timestamp_seconds{site="South"}`) {
+		t.Error("a site that never synced has a last-sync time")
+	}
+}
