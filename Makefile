@@ -1,7 +1,7 @@
 GO ?= go
 BIN := bin/msupply-sync
 
-.PHONY: build test demo bench lint clean
+.PHONY: build test demo bench chaos lint docs clean
 
 build:
 	$(GO) build -o $(BIN) .
@@ -14,6 +14,14 @@ demo: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+docs:
+	$(GO) test ./commands -run TestReferenceIsCurrent -update
+
+# Many seeded fault-injection trials: make chaos TRIALS=1000 (a failing trial prints its CHAOS_SEED).
+TRIALS ?= 100
+chaos:
+	CHAOS_TRIALS=$(TRIALS) $(GO) test -count=1 -timeout 0 -run TestChaos ./chaos
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }

@@ -55,28 +55,6 @@ func (noPrompter) Interactive() bool             { return false }
 func (noPrompter) Secret(string) (string, error) { return "", prompt.ErrNoTerminal }
 func (noPrompter) Line(string) (string, error)   { return "", prompt.ErrNoTerminal }
 
-var (
-	datafileFlag = &cli.StringFlag{
-		Name:    "datafile",
-		Aliases: []string{"d"},
-		Usage:   "the SQLite datafile to work on",
-		EnvVars: []string{"MSUPPLY_DATAFILE"},
-		Value:   "./msupply.db",
-	}
-	authCodeFlag = &cli.StringFlag{
-		Name:    "auth-code",
-		Usage:   "the authorisation code, to unlock sync settings for this one command",
-		EnvVars: []string{"MSUPPLY_AUTH_CODE"},
-	}
-	outputFlag = &cli.StringFlag{
-		Name:    "output",
-		Aliases: []string{"o"},
-		Usage:   "output format: table or json",
-		EnvVars: []string{"MSUPPLY_OUTPUT"},
-		Value:   "table",
-	}
-)
-
 func (env *Env) newApp() *cli.App {
 	app := &cli.App{
 		Name:  "msupply-sync",
@@ -92,8 +70,10 @@ in a TOML file for 'msupply-sync provision'), then set up each remote with 'msup
 		Writer:          env.Stdout,
 		ErrWriter:       env.Stderr,
 		HideHelpCommand: true,
-		Flags:           []cli.Flag{datafileFlag, authCodeFlag},
-		ExitErrHandler:  func(*cli.Context, error) {},
+		// Completion asks the program itself for the words that fit, so scripts never go stale.
+		EnableBashCompletion: true,
+		Flags:                []cli.Flag{datafileFlag(), authCodeFlag(), configFlag()},
+		ExitErrHandler:       func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			env.initCommand(),
 			env.unlockCommand(),
@@ -107,6 +87,8 @@ in a TOML file for 'msupply-sync provision'), then set up each remote with 'msup
 			env.checkConnectionCommand(),
 			env.serveCommand(),
 			env.runCommand(),
+			env.wizardCommand(),
+			env.completionCommand(),
 		},
 	}
 	app.Action = parentAction
@@ -128,7 +110,8 @@ func prepareCommand(c *cli.Command) {
 		}
 		return
 	}
-	c.Flags = append(c.Flags, datafileFlag, authCodeFlag)
+	c.Flags = append(c.Flags, datafileFlag(), authCodeFlag(), configFlag())
+	c.Before = applyConfig
 }
 
 // parentAction runs for a command that needs a subcommand: it shows help, or refuses an unknown one.
@@ -184,4 +167,35 @@ func requireArgs(c *cli.Context, names ...string) error {
 			withHint("usage: %s %s", c.Command.HelpName, c.Command.ArgsUsage)
 	}
 	return nil
+}
+
+// The flags are built afresh for every run: urfave/cli writes what it parses into the flag values themselves,
+// so a shared flag would carry one run's values into the next (in tests, and in the wizard's first sync).
+
+func datafileFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "datafile",
+		Aliases: []string{"d"},
+		Usage:   "the SQLite datafile to work on",
+		EnvVars: []string{"MSUPPLY_DATAFILE"},
+		Value:   "./msupply.db",
+	}
+}
+
+func authCodeFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "auth-code",
+		Usage:   "the authorisation code, to unlock sync settings for this one command",
+		EnvVars: []string{"MSUPPLY_AUTH_CODE"},
+	}
+}
+
+func outputFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "output",
+		Aliases: []string{"o"},
+		Usage:   "output format: table or json",
+		EnvVars: []string{"MSUPPLY_OUTPUT"},
+		Value:   "table",
+	}
 }

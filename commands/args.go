@@ -10,6 +10,11 @@ import (
 // stops reading flags at the first positional argument, but administrators write 'site show North
 // --output json' as readily as 'site show --output json North'.
 func interspersed(app *cli.App, args []string) []string {
+	for _, a := range args {
+		if a == "--generate-bash-completion" {
+			return args
+		}
+	}
 	cmds := app.Commands
 	i := 0
 	var leaf *cli.Command
@@ -41,8 +46,22 @@ func interspersed(app *cli.App, args []string) []string {
 	if leaf == nil || len(leaf.Subcommands) > 0 || leaf.SkipFlagParsing {
 		return args
 	}
-	head := append([]string(nil), args[:i]...)
-	var flags, positional []string
+	// Common flags written before the command name are handed to the leaf, which takes them too. Left
+	// before it, the leaf's own copy of the flag would read the environment variable and win over what
+	// was typed: 'MSUPPLY_DATAFILE=a.db msupply-sync --datafile b.db ...' would work on a.db.
+	var head, flags, positional []string
+	for j := 0; j < i; j++ {
+		a := args[j]
+		if strings.HasPrefix(a, "-") && definesFlag(app.Flags, a) && definesFlag(leaf.Flags, a) {
+			flags = append(flags, a)
+			if takesValue(app.Flags, a) && !strings.Contains(a, "=") && j+1 < i {
+				j++
+				flags = append(flags, args[j])
+			}
+			continue
+		}
+		head = append(head, a)
+	}
 	rest := args[i:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
@@ -80,6 +99,19 @@ func takesValue(flags []cli.Flag, arg string) bool {
 				return false
 			}
 			return true
+		}
+	}
+	return false
+}
+
+// definesFlag reports whether flags has the flag spelled arg (e.g. --datafile, -d or --datafile=x).
+func definesFlag(flags []cli.Flag, arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
 		}
 	}
 	return false

@@ -17,7 +17,7 @@ the server does not accept. It needs no unlocking and changes nothing here.
 
 Example:
   msupply-sync check-connection`,
-		Flags: []cli.Flag{caFileFlag},
+		Flags: []cli.Flag{caFileFlag()},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c); err != nil {
 				return err

@@ -33,6 +33,16 @@ func usageErrorf(format string, args ...any) *cliError {
 	return &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...)}
 }
 
+// asUsage turns a datafile error about a value given on the command line into a usage error, keeping its
+// message and hint: a malformed flag value is a mistake on the line, like a missing flag.
+func asUsage(err error) error {
+	var de *datafile.Error
+	if errors.As(err, &de) {
+		return &cliError{code: exitUsage, msg: de.Message, hint: de.Hint}
+	}
+	return err
+}
+
 func failf(format string, args ...any) *cliError {
 	return &cliError{code: exitFailure, msg: fmt.Sprintf(format, args...)}
 }

@@ -32,7 +32,7 @@ Examples:
 			&cli.StringFlag{Name: "site-name", Usage: "the site's name (for a remote: the name it authenticates with)"},
 			&cli.StringFlag{Name: "site-code", Usage: "a short code for the central site"},
 			&cli.StringFlag{Name: "server-url", Usage: "the central server's URL, with its port"},
-			passwordStdinFlag, passwordFlag,
+			passwordStdinFlag(), passwordFlag(),
 		},
 		Action: env.runInit,
 	}
@@ -74,7 +74,7 @@ func (env *Env) runInit(c *cli.Context) error {
 		return usageErrorf("--server-url is required with --remote")
 	}
 	if err := datafile.ValidateServerURL(url); err != nil {
-		return err
+		return asUsage(err)
 	}
 	password, err := env.readPassword(c, "Password of site "+name, true, false)
 	if err != nil {

@@ -20,7 +20,7 @@ func (env *Env) prefsCommand() *cli.Command {
 				Usage:       "show the sync preferences",
 				UsageText:   "msupply-sync prefs show [--output table|json]",
 				Description: "Example:\n  msupply-sync prefs show --output json",
-				Flags:       []cli.Flag{outputFlag},
+				Flags:       []cli.Flag{outputFlag()},
 				Action:      env.runPrefsShow,
 			},
 			{
@@ -130,6 +130,9 @@ func (env *Env) runPrefsSet(c *cli.Context) error {
 	}
 	if c.IsSet("server-url") {
 		v := c.String("server-url")
+		if err := datafile.ValidateServerURL(v); err != nil {
+			return asUsage(err)
+		}
 		u.ServerURL = &v
 	}
 	if c.IsSet("alt-http-client") {

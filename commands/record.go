@@ -58,7 +58,7 @@ Example:
   msupply-sync record list invoice --where status=finalised --output json`,
 				Flags: []cli.Flag{
 					&cli.StringSliceFlag{Name: "where", Usage: "FIELD=VALUE condition"},
-					outputFlag,
+					outputFlag(),
 				},
 				Action: env.runRecordList,
 			},
@@ -82,7 +82,7 @@ Example:
   msupply-sync record checksum --store N1 --output json`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "store", Usage: "only this store's store data"},
-					outputFlag,
+					outputFlag(),
 				},
 				Action: env.runRecordChecksum,
 			},

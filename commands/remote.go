@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -13,12 +14,6 @@ import (
 	"github.com/msupply-foundation/msupply-sync/datafile"
 	"github.com/msupply-foundation/msupply-sync/progress"
 	"github.com/msupply-foundation/msupply-sync/syncengine"
-)
-
-var (
-	logFormatFlag = &cli.StringFlag{Name: "log-format", Usage: "log format: text or json", Value: "text", EnvVars: []string{"MSUPPLY_LOG_FORMAT"}}
-	logLevelFlag  = &cli.StringFlag{Name: "log-level", Usage: "least severe level logged: debug, info, warn or error", Value: "info", EnvVars: []string{"MSUPPLY_LOG_LEVEL"}}
-	caFileFlag    = &cli.StringFlag{Name: "ca-file", Usage: "PEM certificates to trust for the central server, for a private CA", EnvVars: []string{"MSUPPLY_CA_FILE"}}
 )
 
 // newLogger builds the slog logger the flags ask for, writing to standard error.
@@ -109,7 +104,7 @@ func explainSyncError(err error, s datafile.Settings) error {
 		}
 		return failf("the central server refused the request: %s (%s, HTTP %d)", ae.Message, ae.Code, ae.Status)
 	case errors.Is(err, syncengine.ErrUnreachable):
-		return failf("cannot reach the central server at %s: %v", s.ServerURL, errors.Unwrap(err)).
+		return failf("cannot reach the central server at %s (%s)", s.ServerURL, strings.TrimPrefix(err.Error(), syncengine.ErrUnreachable.Error()+": ")).
 			withHint("check the server URL ('msupply-sync prefs show'), the network, and that the server is running")
 	case errors.Is(err, syncengine.ErrTimeout):
 		return failf("the central server at %s took too long to answer", s.ServerURL).
@@ -130,4 +125,16 @@ func summary(res *syncengine.CycleResult) string {
 	r := res.Run
 	return fmt.Sprintf("pushed %d, pulled %d, integrated %d, refused %d, errors %d in %s",
 		r.PushDone, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.IntegrationErrors, res.Duration.Round(1e6))
+}
+
+func logFormatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "log-format", Usage: "log format: text or json", Value: "text", EnvVars: []string{"MSUPPLY_LOG_FORMAT"}}
+}
+
+func logLevelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "log-level", Usage: "least severe level logged: debug, info, warn or error", Value: "info", EnvVars: []string{"MSUPPLY_LOG_LEVEL"}}
+}
+
+func caFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "ca-file", Usage: "PEM certificates to trust for the central server, for a private CA", EnvVars: []string{"MSUPPLY_CA_FILE"}}
 }

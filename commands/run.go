@@ -29,7 +29,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "remote", Usage: "sync this remote datafile (the only role that runs a sync loop)"},
 			&cli.BoolFlag{Name: "once", Usage: "run one sync cycle and exit"},
-			caFileFlag, logFormatFlag, logLevelFlag,
+			caFileFlag(), logFormatFlag(), logLevelFlag(),
 		},
 		Action: env.runRun,
 	}

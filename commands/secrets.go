@@ -11,9 +11,9 @@ import (
 )
 
 var (
-	passwordStdinFlag = &cli.BoolFlag{Name: "password-stdin", Usage: "read the site password from the first line of standard input"}
-	// passwordFlag exists for tests; a password on a command line is visible to every user of the machine.
-	passwordFlag = &cli.StringFlag{Name: "password", Usage: "the site password (prefer --password-stdin)", Hidden: true}
+
+// passwordFlag() exists for tests; a password on a command line is visible to every user of the machine.
+
 )
 
 // readPassword gets a password from standard input, the hidden flag, or a prompt; confirm asks twice.
@@ -83,4 +83,12 @@ func generateAuthCode() (string, error) {
 	}
 	s := base32.StdEncoding.EncodeToString(b)
 	return strings.Join([]string{s[0:4], s[4:8], s[8:12], s[12:16]}, "-"), nil
+}
+
+func passwordStdinFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "password-stdin", Usage: "read the site password from the first line of standard input"}
+}
+
+func passwordFlag() cli.Flag {
+	return &cli.StringFlag{Name: "password", Usage: "the site password (prefer --password-stdin)", Hidden: true}
 }

@@ -32,7 +32,7 @@ Examples:
 			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate for HTTPS"},
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key for HTTPS"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the server's URL here when it is ready"},
-			logFormatFlag, logLevelFlag,
+			logFormatFlag(), logLevelFlag(),
 		},
 		Action: env.runServe,
 	}

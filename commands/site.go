@@ -13,8 +13,6 @@ import (
 	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
-var yesFlag = &cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do it without asking for confirmation (for scripts)"}
-
 func (env *Env) siteCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "site",
@@ -36,7 +34,7 @@ Examples:
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "filter", Usage: "keep sites whose ID or name starts with this"},
 					&cli.StringFlag{Name: "sort", Usage: "columns to sort by, comma-separated; prefix - to reverse"},
-					outputFlag,
+					outputFlag(),
 				},
 				Action: env.runSiteList,
 			},
@@ -53,7 +51,7 @@ Example:
 					&cli.StringFlag{Name: "name", Usage: "the site name remotes authenticate with"},
 					&cli.StringFlag{Name: "code", Usage: "a short code for people; changeable at any time"},
 					&cli.StringFlag{Name: "type", Usage: "standalone or mobile", Value: datafile.SiteStandalone},
-					passwordStdinFlag, passwordFlag, outputFlag,
+					passwordStdinFlag(), passwordFlag(), outputFlag(),
 				},
 				Action: env.runSiteAdd,
 			},
@@ -63,7 +61,7 @@ Example:
 				UsageText:   "msupply-sync site show SITE [--output table|json]",
 				ArgsUsage:   "SITE",
 				Description: "Example:\n  msupply-sync site show North",
-				Flags:       []cli.Flag{outputFlag},
+				Flags:       []cli.Flag{outputFlag()},
 				Action:      env.runSiteShow,
 			},
 			{
@@ -82,7 +80,7 @@ Examples:
 					&cli.StringFlag{Name: "name", Usage: "the new name"},
 					&cli.StringFlag{Name: "code", Usage: "the new code"},
 					&cli.StringFlag{Name: "type", Usage: "standalone or mobile"},
-					passwordStdinFlag, passwordFlag, yesFlag, outputFlag,
+					passwordStdinFlag(), passwordFlag(), yesFlag(), outputFlag(),
 				},
 				Action: env.runSiteEdit,
 			},
@@ -114,19 +112,32 @@ Examples:
 	}
 }
 
-func siteRow(s datafile.Site) []string {
-	last := "never"
-	if s.LastSyncAt != nil {
-		last = s.LastSyncAt.Local().Format("2006-01-02 15:04")
-	}
+func siteRow(v siteView, col colourer, now time.Time) []string {
 	blocked := "no"
-	if s.Blocked {
+	if v.Blocked {
 		blocked = "BLOCKED"
 	}
-	return []string{strconv.FormatInt(s.ID, 10), s.Code, s.Name, s.Type, s.HardwareID, blocked, strings.Join(s.Stores, " "), last}
+	last := col.lastSyncCell(v.LastSyncAt, now)
+	if v.ID == datafile.CentralSiteID {
+		last = "-"
+	}
+	return []string{strconv.FormatInt(v.ID, 10), v.Code, v.Name, v.Type, v.HardwareID, blocked, strings.Join(v.Stores, " "), last, strconv.Itoa(v.QueuedRecords)}
 }
 
-var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync"}
+var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "waiting"}
+
+// siteViews adds to each site what the central server knows of its sync: how long ago, what waits for it.
+func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now time.Time) ([]siteView, error) {
+	views := make([]siteView, 0, len(sites))
+	for _, s := range sites {
+		queued, err := db.QueuedForSite(ctx, s.ID, "")
+		if err != nil {
+			return nil, err
+		}
+		views = append(views, newSiteView(s, queued, now))
+	}
+	return views, nil
+}
 
 // siteSortKeys compares two sites on one column.
 var siteSortKeys = map[string]func(a, b datafile.Site) int{
@@ -229,25 +240,36 @@ func (env *Env) runSiteList(c *cli.Context) error {
 		}
 		return false
 	})
-	if format == "json" {
-		return writeJSON(env.Stdout, sites)
-	}
-	rows := make([][]string, 0, len(sites))
-	for _, s := range sites {
-		rows = append(rows, siteRow(s))
-	}
-	return writeTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)))
-}
-
-func (env *Env) printSite(c *cli.Context, s datafile.Site) error {
-	format, err := outputFormat(c)
+	now := time.Now()
+	views, err := siteViews(c.Context, db, sites, now)
 	if err != nil {
 		return err
 	}
 	if format == "json" {
-		return writeJSON(env.Stdout, s)
+		return writeJSON(env.Stdout, views)
 	}
-	row := siteRow(s)
+	col := env.colours()
+	rows := make([][]string, 0, len(views))
+	for _, v := range views {
+		rows = append(rows, siteRow(v, col, now))
+	}
+	return writeTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)))
+}
+
+func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) error {
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	views, err := siteViews(c.Context, db, []datafile.Site{s}, now)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSON(env.Stdout, views[0])
+	}
+	row := siteRow(views[0], env.colours(), now)
 	rows := make([][]string, len(siteHeader))
 	for i, h := range siteHeader {
 		rows[i] = []string{h, row[i]}
@@ -278,7 +300,7 @@ func (env *Env) runSiteAdd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return env.printSite(c, site)
+	return env.printSite(c, db, site)
 }
 
 func (env *Env) runSiteShow(c *cli.Context) error {
@@ -297,7 +319,7 @@ func (env *Env) runSiteShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return env.printSite(c, site)
+	return env.printSite(c, db, site)
 }
 
 func (env *Env) runSiteEdit(c *cli.Context) error {
@@ -353,7 +375,7 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 		fmt.Fprintln(env.Stdout, "this remote's credential updated")
 		return nil
 	}
-	return env.printSite(c, site)
+	return env.printSite(c, db, site)
 }
 
 // confirm shows a warning and asks to go on; --yes answers for a script, and without a terminal or
@@ -413,4 +435,8 @@ func (env *Env) siteAuthAction(done string, op func(*datafile.DB, context.Contex
 		fmt.Fprintf(env.Stdout, done, site.Name)
 		return nil
 	}
+}
+
+func yesFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do it without asking for confirmation (for scripts)"}
 }

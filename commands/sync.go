@@ -45,7 +45,7 @@ own changes stay here until the next full sync.
 
 Example:
   msupply-sync sync retrieve`,
-				Flags:  []cli.Flag{caFileFlag, logFormatFlag, logLevelFlag},
+				Flags:  []cli.Flag{caFileFlag(), logFormatFlag(), logLevelFlag()},
 				Action: env.runSyncRetrieve,
 			},
 			{
@@ -58,7 +58,7 @@ each site's last sync and the records queued for it.
 
 Example:
   msupply-sync sync status --output json`,
-				Flags:  []cli.Flag{outputFlag},
+				Flags:  []cli.Flag{outputFlag()},
 				Action: env.runSyncStatus,
 			},
 		},
@@ -142,6 +142,8 @@ type remoteStatus struct {
 	ServerURL         string           `json:"server_url"`
 	Initialisation    string           `json:"initialisation"`
 	LastSyncAt        *time.Time       `json:"last_sync_at"`
+	LastSyncAgo       *int64           `json:"last_sync_ago_seconds"`
+	Staleness         string           `json:"staleness"`
 	UnsentRecords     int64            `json:"unsent_records"`
 	ServerQueueLength int64            `json:"server_queue_length"`
 	BufferedRecords   int64            `json:"buffered_records"`
@@ -153,8 +155,10 @@ type centralSiteStatus struct {
 	ID            int64      `json:"id"`
 	Name          string     `json:"name"`
 	LastSyncAt    *time.Time `json:"last_sync_at"`
-	QueuedRecords int        `json:"queued_records"`
-	UnsentRecords int        `json:"unsent_records"`
+	LastSyncAgo   *int64     `json:"last_sync_ago_seconds"`
+	Staleness     string     `json:"staleness"`
+	QueuedRecords int64      `json:"queued_records"`
+	UnsentRecords int64      `json:"unsent_records"`
 	Blocked       bool       `json:"blocked"`
 }
 
@@ -182,8 +186,14 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	v := remoteStatus{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
-		LastSyncAt: st.LastSuccessAt, ServerQueueLength: st.ServerQueueLength, Initialisation: "new"}
+		LastSyncAt: st.LastSuccessAt, ServerQueueLength: st.ServerQueueLength, Initialisation: "new",
+		Staleness: staleness(st.LastSuccessAt, now)}
+	if st.LastSuccessAt != nil {
+		secs := int64(now.Sub(*st.LastSuccessAt).Seconds())
+		v.LastSyncAgo = &secs
+	}
 	switch {
 	case st.Initialised:
 		v.Initialisation = "completed"
@@ -202,9 +212,9 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if format == "json" {
 		return writeJSON(env.Stdout, v)
 	}
-	last := "never"
+	last := env.colours().lastSyncCell(v.LastSyncAt, now)
 	if v.LastSyncAt != nil {
-		last = fmt.Sprintf("%s (%s ago)", v.LastSyncAt.Local().Format("2006-01-02 15:04:05"), time.Since(*v.LastSyncAt).Round(time.Second))
+		last = v.LastSyncAt.Local().Format("2006-01-02 15:04:05") + ", " + last
 	}
 	rows := [][]string{
 		{"site", fmt.Sprintf("%d %s", v.SiteID, v.SiteName)},
@@ -235,31 +245,29 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 }
 
 func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) error {
-	sites, err := db.Sites(c.Context)
+	sites, err := db.SiteSummaries(c.Context)
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
-		if s.ID == datafile.CentralSiteID {
-			continue
+		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, Staleness: staleness(s.LastSyncAt, now),
+			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, Blocked: s.Blocked}
+		if s.LastSyncAt != nil {
+			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
+			v.LastSyncAgo = &secs
 		}
-		n, err := db.QueuedForSite(c.Context, s.ID, "")
-		if err != nil {
-			return err
-		}
-		out = append(out, centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, QueuedRecords: n, UnsentRecords: s.UnsentRecords, Blocked: s.Blocked})
+		out = append(out, v)
 	}
 	if format == "json" {
 		return writeJSON(env.Stdout, out)
 	}
+	col := env.colours()
 	rows := [][]string{}
 	for _, s := range out {
-		last := "never"
-		if s.LastSyncAt != nil {
-			last = s.LastSyncAt.Local().Format("2006-01-02 15:04")
-		}
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, last, strconv.Itoa(s.QueuedRecords), strconv.Itoa(s.UnsentRecords), strconv.FormatBool(s.Blocked)})
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, col.lastSyncCell(s.LastSyncAt, now),
+			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatBool(s.Blocked)})
 	}
 	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)))
 }

@@ -25,7 +25,7 @@ also be piped in, one a line.
 
 Example:
   msupply-sync --datafile north.db wizard`,
-		Flags:  []cli.Flag{caFileFlag},
+		Flags:  []cli.Flag{caFileFlag()},
 		Action: env.runWizard,
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Role says whether a datafile is the central server's or a remote site's.
@@ -104,8 +106,8 @@ func CreateCentral(ctx context.Context, path string, opts CentralOptions) error 
 	}
 	return createAtomically(ctx, path, func(db *DB) error {
 		return db.withTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (singleton, role, this_site_id, auth_code_hash, created_at)
-				VALUES (1, 'central', ?, ?, ?)`, CentralSiteID, hash, db.timestamp()); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (singleton, role, this_site_id, auth_code_hash, created_at, datafile_id)
+				VALUES (1, 'central', ?, ?, ?, ?)`, CentralSiteID, hash, db.timestamp(), uuid.NewString()); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO site (id, code, name, type) VALUES (?, ?, ?, 'standalone')`,
@@ -154,8 +156,8 @@ func CreateRemote(ctx context.Context, path string, opts RemoteOptions) error {
 	}
 	err = createAtomically(ctx, path, func(db *DB) error {
 		_, err := db.conn().ExecContext(ctx, `INSERT INTO settings (singleton, role, auth_code_hash, server_url,
-			credential_site_name, credential_sealed, created_at) VALUES (1, 'remote', ?, ?, ?, ?, ?)`,
-			hash, opts.ServerURL, strings.TrimSpace(opts.SiteName), sealed, db.timestamp())
+			credential_site_name, credential_sealed, created_at, datafile_id) VALUES (1, 'remote', ?, ?, ?, ?, ?, ?)`,
+			hash, opts.ServerURL, strings.TrimSpace(opts.SiteName), sealed, db.timestamp(), uuid.NewString())
 		return err
 	})
 	if err != nil && !errors.Is(err, ErrDatafileExists) {

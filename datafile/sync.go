@@ -332,6 +332,11 @@ func (db *DB) InitialiseSite(ctx context.Context, siteID int64) (int64, error) {
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET init_requested_at = ? WHERE id = ?`, db.timestamp(), siteID); err != nil {
 			return err
 		}
+		// A client that sends bare numbers counts from the start again with a new datafile; sources that
+		// name their datafile need no reset, so a replayed initialise cannot reopen the door to old copies.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM push_source WHERE site_id = ? AND source = ''`, siteID); err != nil {
+			return err
+		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&n)
 	})
 	return n, err
@@ -377,7 +382,17 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			return err
 		}
 		defer buf.close()
+		marks, err := loadPushMarks(ctx, tx, siteID)
+		if err != nil {
+			return err
+		}
 		for _, r := range records {
+			if source, seq, ok := splitSyncOutID(r.SyncOutID); ok {
+				if seq <= marks.seen[source] {
+					continue // already integrated: a replay must not bring back older content
+				}
+				marks.raise(source, seq)
+			}
 			if code, msg := checkPushed(ctx, tx, siteID, r); code != "" {
 				rejections = append(rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
 				continue
@@ -387,6 +402,9 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET unsent_records = ? WHERE id = ?`, max(remaining, 0), siteID); err != nil {
+			return err
+		}
+		if err := marks.save(ctx, tx, siteID); err != nil {
 			return err
 		}
 		result, err = integrate(ctx, tx, RoleCentral, siteID, siteID)
@@ -482,4 +500,56 @@ func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// splitSyncOutID reads "<source>:<sequence>" or a bare sequence number.
+func splitSyncOutID(id string) (source string, seq int64, ok bool) {
+	num := id
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		source, num = id[:i], id[i+1:]
+	}
+	seq, err := strconv.ParseInt(num, 10, 64)
+	return source, seq, err == nil && seq > 0
+}
+
+// pushMarks are the high-water marks of one site's push sources.
+type pushMarks struct {
+	seen    map[string]int64
+	changed map[string]bool
+}
+
+func loadPushMarks(ctx context.Context, tx *sql.Tx, siteID int64) (*pushMarks, error) {
+	m := &pushMarks{seen: map[string]int64{}, changed: map[string]bool{}}
+	rows, err := tx.QueryContext(ctx, `SELECT source, high_water FROM push_source WHERE site_id = ?`, siteID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var source string
+		var hw int64
+		if err := rows.Scan(&source, &hw); err != nil {
+			return nil, err
+		}
+		m.seen[source] = hw
+	}
+	return m, rows.Err()
+}
+
+func (m *pushMarks) raise(source string, seq int64) {
+	if seq > m.seen[source] {
+		m.seen[source] = seq
+		m.changed[source] = true
+	}
+}
+
+func (m *pushMarks) save(ctx context.Context, tx *sql.Tx, siteID int64) error {
+	for source := range m.changed {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO push_source (site_id, source, high_water) VALUES (?, ?, ?)
+			ON CONFLICT (site_id, source) DO UPDATE SET high_water = max(high_water, excluded.high_water)`,
+			siteID, source, m.seen[source]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -77,7 +77,8 @@ func (db *DB) PendingPush(ctx context.Context, limit int) ([]OutRecord, int64, e
 	}
 	defer tx.Rollback()
 	var after, total int64
-	if err := tx.QueryRowContext(ctx, `SELECT push_cursor FROM sync_state`).Scan(&after); err != nil {
+	var source string
+	if err := tx.QueryRowContext(ctx, `SELECT push_cursor, (SELECT datafile_id FROM settings) FROM sync_state`).Scan(&after, &source); err != nil {
 		return nil, 0, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL`, after).Scan(&total); err != nil {
@@ -95,7 +96,7 @@ func (db *DB) PendingPush(ctx context.Context, limit int) ([]OutRecord, int64, e
 			rows.Close()
 			return nil, 0, err
 		}
-		r.SyncOutID = strconv.FormatInt(r.Cursor, 10)
+		r.SyncOutID = source + ":" + strconv.FormatInt(r.Cursor, 10)
 		out = append(out, r)
 	}
 	rows.Close()

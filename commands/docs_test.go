@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"bytes"
+	"flag"
+	"github.com/urfave/cli/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/reference.md from the command tree")
+
+// TestReferenceIsCurrent fails when docs/reference.md no longer matches the command tree; 'make docs'
+// rewrites it.
+func TestReferenceIsCurrent(t *testing.T) {
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Prompter: noPrompter{}, Getenv: os.Getenv}
+	md, err := env.newApp().ToMarkdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := "<!-- Generated from the command tree by 'make docs'; do not edit. -->\n\n" + md
+	path := filepath.Join("..", "docs", "reference.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run 'make docs')", err)
+	}
+	if string(want) != got {
+		t.Fatal("docs/reference.md is out of date with the command tree: run 'make docs' and commit the result")
+	}
+}
+
+// TestEveryCommandHelpHasAnExample walks the command tree: --help of every command that runs teaches by
+// example.
+func TestEveryCommandHelpHasAnExample(t *testing.T) {
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Prompter: noPrompter{}, Getenv: os.Getenv}
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := strings.TrimSpace(prefix + " " + c.Name)
+			if len(c.Subcommands) > 0 {
+				walk(name, c.Subcommands)
+				continue
+			}
+			if !strings.Contains(c.Description, "Example") || !strings.Contains(c.Description, "msupply-sync ") {
+				t.Errorf("'%s --help' has no example", name)
+			}
+			if c.Usage == "" || c.UsageText == "" {
+				t.Errorf("'%s' lacks a usage line", name)
+			}
+		}
+	}
+	walk("", env.newApp().Commands)
+}

@@ -1,0 +1,53 @@
+package syncengine
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// TestStoreMovedDuringACycleReachesItsNewSite moves a store to South at the worst moment of South's cycle:
+// after South has read the master data (which still says the store is North's) and before it reads its
+// queue (which already holds the store's data). The data must still end up on South.
+func TestStoreMovedDuringACycleReachesItsNewSite(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	store := n.stores["North-store"].ID
+	n.put(north.db, "stock_line", `{"id":"stock-n","store_id":"`+store+`","item_id":"item-1","quantity":9}`)
+	north.sync(t)
+
+	// South talks to the server through a hook that moves the store the first time South asks for
+	// central_records or queued_records after having seen the master data: whichever South reads last
+	// is read after the move, the other before it.
+	var once sync.Once
+	var seen []string
+	hooked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && (r.URL.Path == PathCentralRecords || r.URL.Path == PathQueuedRecords) {
+			seen = append(seen, r.URL.Path)
+			if len(seen) > 1 && seen[len(seen)-1] != seen[0] {
+				once.Do(func() {
+					if _, err := n.central.MoveStore(context.Background(), "North-store", "South"); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		n.server.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(hooked.Close)
+	south := n.newRemote("South", "south-password", "hw-south")
+	south.client.base.Host = hooked.Listener.Addr().String()
+	south.sync(t)
+	south.sync(t)
+	south.sync(t)
+
+	if _, err := south.db.GetRecord(context.Background(), "stock_line", "stock-n"); err != nil {
+		t.Fatalf("the store moved during South's cycle, and its data never reached South: %v", err)
+	}
+	sameChecksums(t, "moved store", checksum(t, n.central, store), checksum(t, south.db, store), "invoice", "invoice_line", "stock_line")
+}
