@@ -11,6 +11,9 @@ import (
 // outputFormat returns the --output format, refusing anything but table and json.
 func outputFormat(c *cli.Context) (string, error) {
 	f := flagString(c, "output")
+	if f == "" {
+		f = "table" // MSUPPLY_OUTPUT set but empty
+	}
 	switch f {
 	case "table", "json":
 		return f, nil

@@ -122,10 +122,16 @@ func (env *Env) runPrefsSet(c *cli.Context) error {
 	var u datafile.PrefsUpdate
 	if c.IsSet("interval") {
 		v := c.Int("interval")
+		if v < 0 {
+			return usageErrorf("the sync interval must be 0 (paused) or at least 1 minute")
+		}
 		u.SyncInterval = &v
 	}
 	if c.IsSet("request-size") {
 		v := c.Int("request-size")
+		if v < datafile.MinRequestSize || v > datafile.MaxRequestSize {
+			return usageErrorf("the sync request size must be between %d and %d records", datafile.MinRequestSize, datafile.MaxRequestSize)
+		}
 		u.RequestSize = &v
 	}
 	if c.IsSet("server-url") {

@@ -232,6 +232,9 @@ func (env *Env) runRecordList(c *cli.Context) error {
 	}
 	defer db.Close()
 	recs, err := db.ListRecords(c.Context, t.Name, where)
+	if datafile.ErrorCode(err) == datafile.EINVALID {
+		return asUsage(err) // a --where that names no field or holds the wrong kind of value
+	}
 	if err != nil {
 		return err
 	}

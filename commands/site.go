@@ -287,11 +287,17 @@ func (env *Env) runSiteAdd(c *cli.Context) error {
 	if c.String("name") == "" {
 		return usageErrorf("--name is required").withHint("the name is what the remote site authenticates with")
 	}
+	if err := checkSiteType(c); err != nil {
+		return err
+	}
 	db, err := openDatafile(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := db.RequireCentralUnlocked(c.Context, "adding a site"); err != nil {
+		return err
+	}
 	password, err := env.readPassword(c, "Password for site "+c.String("name"), true, true)
 	if err != nil {
 		return err
@@ -336,6 +342,9 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 			*field = &v
 		}
 	}
+	if err := checkSiteType(c); err != nil {
+		return err
+	}
 	if !c.Bool("password-stdin") && !c.IsSet("password") && u == (datafile.SiteUpdate{}) {
 		return usageErrorf("nothing to change").withHint("give at least one of --name, --code, --type, --password-stdin")
 	}
@@ -356,6 +365,9 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 		return err
 	}
 	if settings.Role == datafile.RoleCentral {
+		if err := db.RequireCentralUnlocked(c.Context, "editing a site"); err != nil {
+			return err
+		}
 		site, err := db.FindSite(c.Context, c.Args().First())
 		if err != nil {
 			return err
@@ -376,6 +388,13 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 		return nil
 	}
 	return env.printSite(c, db, site)
+}
+
+func checkSiteType(c *cli.Context) error {
+	if t := c.String("type"); c.IsSet("type") && t != datafile.SiteStandalone && t != datafile.SiteMobile {
+		return usageErrorf("site type %q is not standalone or mobile", t)
+	}
+	return nil
 }
 
 // confirm shows a warning and asks to go on; --yes answers for a script, and without a terminal or
@@ -407,11 +426,8 @@ func (env *Env) runSiteDelete(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	site, err := db.FindSite(c.Context, c.Args().First())
+	site, err := db.DeleteSite(c.Context, c.Args().First())
 	if err != nil {
-		return err
-	}
-	if err := db.DeleteSite(c.Context, c.Args().First()); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "site %d %q deleted\n", site.ID, site.Name)

@@ -160,6 +160,9 @@ func (env *Env) runStoreMove(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.RequireCentralUnlocked(c.Context, "moving a store"); err != nil {
+		return err
+	}
 	plan, err := db.PlanStoreMove(c.Context, c.Args().First(), to)
 	if err != nil {
 		return err

@@ -143,7 +143,7 @@ func TestChangeCaptureSitesAndStores(t *testing.T) {
 		if _, err := db.UnblockSite(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.DeleteSite(ctx, id); err != nil {
+		if _, err := db.DeleteSite(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 		assertChanges(t, changesAfter(t, db, cursor), []change{

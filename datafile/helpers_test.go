@@ -265,3 +265,6 @@ func wantErrContains(tb testing.TB, err error, fragments ...string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// second returns the error of a call that also returns a value.
+func second[T any](_ T, err error) error { return err }

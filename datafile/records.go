@@ -88,6 +88,10 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return nil, errorf(EINVALID, "invalid JSON: a record must be an object such as {\"id\": \"...\"}, not a %s", typeErr.Value)
+		}
 		return nil, errorf(EINVALID, "invalid JSON: %v", err)
 	}
 	if m == nil {

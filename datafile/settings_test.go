@@ -27,7 +27,7 @@ func TestLocking(t *testing.T) {
 		for name, err := range map[string]error{
 			"add store":  func() error { _, err := db.AddStore(ctx, "S1", "Store", ""); return err }(),
 			"edit site":  func() error { _, err := db.EditSite(ctx, "1", datafile.SiteUpdate{Code: ptr("X")}); return err }(),
-			"delete":     db.DeleteSite(ctx, "1"),
+			"delete":     second(db.DeleteSite(ctx, "1")),
 			"reset":      func() error { _, err := db.ResetHardwareID(ctx, "1"); return err }(),
 			"unblock":    func() error { _, err := db.UnblockSite(ctx, "1"); return err }(),
 			"move store": func() error { _, err := db.MoveStore(ctx, "S1", "1"); return err }(),

@@ -200,6 +200,15 @@ type NewSite struct {
 	Password string
 }
 
+// RequireCentralUnlocked refuses unless this is the central datafile and its sync settings may be edited, so
+// that a command can say so before it asks any questions.
+func (db *DB) RequireCentralUnlocked(ctx context.Context, what string) error {
+	if _, err := db.requireCentral(ctx, what); err != nil {
+		return err
+	}
+	return db.requireUnlocked(ctx)
+}
+
 func (db *DB) requireCentral(ctx context.Context, what string) (Settings, error) {
 	s, err := db.Settings(ctx)
 	if err != nil {
@@ -387,17 +396,19 @@ func (db *DB) editOwnCredential(ctx context.Context, s Settings, ref string, u S
 	return db.SetRemoteCredential(ctx, name, password)
 }
 
-// DeleteSite deletes a site that has no stores and is not the active site of this datafile.
-func (db *DB) DeleteSite(ctx context.Context, ref string) error {
+// DeleteSite deletes a site that has no stores and is not the active site of this datafile, and returns it.
+func (db *DB) DeleteSite(ctx context.Context, ref string) (Site, error) {
 	s, err := db.requireCentral(ctx, "deleting a site")
 	if err != nil {
-		return err
+		return Site{}, err
 	}
 	if err := db.requireUnlocked(ctx); err != nil {
-		return err
+		return Site{}, err
 	}
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		site, err := findSite(ctx, tx, ref)
+	var site Site
+	return site, db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		site, err = findSite(ctx, tx, ref)
 		if err != nil {
 			return err
 		}

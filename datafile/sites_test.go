@@ -34,7 +34,7 @@ func TestSiteIDs(t *testing.T) {
 		t.Errorf("second site has ID %d, want 3", id)
 	}
 	for _, ref := range []string{"3", "2"} {
-		if err := db.DeleteSite(ctx, ref); err != nil {
+		if _, err := db.DeleteSite(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,7 +119,7 @@ func TestAddSiteValidation(t *testing.T) {
 		remote.SetAuthCode(testAuthCode)
 		_, err := remote.AddSite(ctx, datafile.NewSite{Name: "East2", Password: "password-1"})
 		wantCode(t, err, datafile.EFORBIDDEN)
-		wantCode(t, remote.DeleteSite(ctx, "1"), datafile.EFORBIDDEN)
+		wantCode(t, second(remote.DeleteSite(ctx, "1")), datafile.EFORBIDDEN)
 		_, err = remote.AddStore(ctx, "X", "X", "")
 		wantCode(t, err, datafile.EFORBIDDEN)
 		_, err = remote.MoveStore(ctx, "X", "1")
@@ -172,17 +172,17 @@ func TestDeleteSite(t *testing.T) {
 	st := mustAddStore(t, db, "N1", "North")
 
 	t.Run("refused while it has stores", func(t *testing.T) {
-		err := db.DeleteSite(ctx, "North")
+		_, err := db.DeleteSite(ctx, "North")
 		wantCode(t, err, datafile.ECONFLICT)
 		wantErrContains(t, err, "N1")
 	})
 	t.Run("refused for the active site", func(t *testing.T) {
-		err := db.DeleteSite(ctx, "1")
+		_, err := db.DeleteSite(ctx, "1")
 		wantCode(t, err, datafile.ECONFLICT)
 		wantErrContains(t, err, "active site")
 	})
 	t.Run("refused for an unknown site", func(t *testing.T) {
-		wantCode(t, db.DeleteSite(ctx, "Nowhere"), datafile.ENOTFOUND)
+		wantCode(t, second(db.DeleteSite(ctx, "Nowhere")), datafile.ENOTFOUND)
 	})
 	t.Run("allowed once its stores are gone", func(t *testing.T) {
 		if _, err := db.MoveStore(ctx, st.ID, ""); err != nil {
@@ -190,7 +190,7 @@ func TestDeleteSite(t *testing.T) {
 		}
 		// Whatever was still queued for the site goes with it.
 		mustExec(t, db, `INSERT INTO sync_queue (site_id, table_name, record_id, store_id, action) VALUES (2, 'stock_line', 'x', 'y', 'insert')`)
-		if err := db.DeleteSite(ctx, "North"); err != nil {
+		if _, err := db.DeleteSite(ctx, "North"); err != nil {
 			t.Fatal(err)
 		}
 		_, err := db.FindSite(ctx, "North")

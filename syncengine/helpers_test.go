@@ -16,7 +16,7 @@ const testAuthCode = "test-auth-code"
 
 // testNet is a central datafile served over loopback HTTP, with helpers to add remotes.
 type testNet struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	central *datafile.DB
 	server  *Server
@@ -24,7 +24,7 @@ type testNet struct {
 	stores  map[string]datafile.Store
 }
 
-func newTestNet(t *testing.T) *testNet {
+func newTestNet(t testing.TB) *testNet {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -79,7 +79,7 @@ func (n *testNet) put(db *datafile.DB, table, js string) {
 }
 
 // sourceOf turns one JSON object or an array into a RecordSource.
-func sourceOf(t *testing.T, js string) datafile.RecordSource {
+func sourceOf(t testing.TB, js string) datafile.RecordSource {
 	t.Helper()
 	var raws []map[string]any
 	if js[0] == '[' {
@@ -140,7 +140,7 @@ func (r *testRemote) sync(t *testing.T) *CycleResult {
 	return res
 }
 
-func checksum(t *testing.T, db *datafile.DB, store string) map[string]datafile.TableChecksum {
+func checksum(t testing.TB, db *datafile.DB, store string) map[string]datafile.TableChecksum {
 	t.Helper()
 	sums, err := db.Checksum(context.Background(), store)
 	if err != nil {
@@ -149,7 +149,7 @@ func checksum(t *testing.T, db *datafile.DB, store string) map[string]datafile.T
 	return sums
 }
 
-func sameChecksums(t *testing.T, what string, a, b map[string]datafile.TableChecksum, tables ...string) {
+func sameChecksums(t testing.TB, what string, a, b map[string]datafile.TableChecksum, tables ...string) {
 	t.Helper()
 	for _, table := range tables {
 		if a[table] != b[table] {

@@ -71,8 +71,8 @@ type CycleResult struct {
 	Duration     time.Duration
 }
 
-// Cycle runs one sync cycle: push (unless push is false), pull master data, pull this site's queue,
-// integrate, acknowledge. Every step commits as it goes, so a cycle cut short anywhere loses nothing and
+// Cycle runs one sync cycle: push (unless push is false), pull this site's queue (acknowledging it once
+// stored), pull master data, integrate. Every step commits as it goes, so a cycle cut short anywhere loses nothing and
 // the next one carries on.
 func (r *Remote) Cycle(ctx context.Context, push bool) (*CycleResult, error) {
 	start := time.Now()
@@ -151,11 +151,15 @@ func (r *Remote) cycle(ctx context.Context, push bool, res *CycleResult) error {
 			return err
 		}
 	}
-	if err := r.pullCentral(ctx, run, state.CentralCursor); err != nil {
-		return err
-	}
+	// The queue is read before the master data: a store moved to this site after the queue was read shows
+	// up in the master data, and its records in the next cycle's queue. Read the other way round, a move
+	// between the two reads brings the store's records before the news that the store is now this site's,
+	// and they are dropped as another site's.
 	queueLeft, err := r.pullQueue(ctx, run)
 	if err != nil {
+		return err
+	}
+	if err := r.pullCentral(ctx, run, state.CentralCursor); err != nil {
 		return err
 	}
 	ir, err := r.DB.Integrate(ctx)
