@@ -114,24 +114,16 @@ type bufferRow struct {
 // reverse order, then merges. A record that fails keeps its error in the buffer and the rest go on.
 func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int64) (IntegrationResult, error) {
 	var res IntegrationResult
-	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source); err != nil {
+	in, err := newIntegrator(ctx, tx, role, thisSite, source)
+	if err != nil {
 		return res, err
 	}
-	in := &integrator{tx: tx, role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
 	defer in.close()
-	if role == RoleRemote {
-		var err error
-		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
-			return res, err
-		}
+	var waiting int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, source).Scan(&waiting); err != nil || waiting == 0 {
+		return res, in.finish(ctx, err)
 	}
-
-	tables := append([]string{"site", "store"}, TableNames()...)
-	sort.SliceStable(tables, func(i, j int) bool {
-		ri, _ := syncTableRank(tables[i])
-		rj, _ := syncTableRank(tables[j])
-		return ri < rj
-	})
+	tables := rankedTables()
 	for _, t := range tables {
 		if err := in.pass(ctx, t, "upsert", &res); err != nil {
 			return res, err
@@ -152,8 +144,157 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 			return res, err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = NULL`)
+	return res, in.finish(ctx, nil)
+}
+
+// newIntegrator prepares a transaction for writing records that came from source: the change log marks
+// them as that site's, so they are never echoed back to it.
+func newIntegrator(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int64) (*integrator, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source); err != nil {
+		return nil, err
+	}
+	in := &integrator{tx: tx, role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
+	if role == RoleRemote {
+		var err error
+		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// finish clears the change context before the transaction commits.
+func (in *integrator) finish(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	_, err = in.tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = NULL`)
+	return err
+}
+
+func rankedTables() []string {
+	tables := append([]string{"site", "store"}, TableNames()...)
+	sort.SliceStable(tables, func(i, j int) bool {
+		ri, _ := syncTableRank(tables[i])
+		rj, _ := syncTableRank(tables[j])
+		return ri < rj
+	})
+	return tables
+}
+
+// IntegrateBatch writes a batch of received records straight into the tables, in dependency order, in
+// one transaction that also moves the central cursor when cursor > 0. A record that cannot be written yet
+// (it refers to one not yet received, or to a store this site does not know as its own yet) goes to the
+// buffer instead, for Integrate to try again once the rest has arrived. Writing straight away saves
+// storing and deleting every record in the buffer on the common path.
+func (db *DB) IntegrateBatch(ctx context.Context, source int64, records []InRecord, cursor int64) (IntegrationResult, error) {
+	var res IntegrationResult
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		res = IntegrationResult{}
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		in, err := newIntegrator(ctx, tx, s.Role, s.ThisSiteID, source)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		buf, err := newBufferWriter(ctx, tx, db.timestamp())
+		if err != nil {
+			return err
+		}
+		defer buf.close()
+		var buffered int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, source).Scan(&buffered); err != nil {
+			return err
+		}
+		if err := in.direct(ctx, buf, buffered > 0, records, &res); err != nil {
+			return err
+		}
+		if cursor > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE sync_state SET central_cursor = max(central_cursor, ?)`, cursor); err != nil {
+				return err
+			}
+		}
+		return in.finish(ctx, nil)
+	})
 	return res, err
+}
+
+// direct applies records in dependency order: upserts by rising rank, deletes by falling rank, then merges.
+// What fails goes to the buffer; what succeeds replaces any older copy still waiting there.
+func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse bool, records []InRecord, res *IntegrationResult) error {
+	type item struct {
+		rec   InRecord
+		rank  int
+		phase int // 0 upsert, 1 delete, 2 merge
+	}
+	items := make([]item, 0, len(records))
+	for _, r := range records {
+		rank, ok := syncTableRank(r.Table)
+		if !ok {
+			return fmt.Errorf("received a record of unknown table %q", r.Table)
+		}
+		it := item{rec: r, rank: rank}
+		switch strings.ToLower(r.Action) {
+		case "delete":
+			it.phase, it.rank = 1, -rank
+		case "merge":
+			it.phase = 2
+		}
+		items = append(items, it)
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].phase != items[j].phase {
+			return items[i].phase < items[j].phase
+		}
+		return items[i].rank < items[j].rank
+	})
+	purged := false
+	for _, it := range items {
+		r := it.rec
+		if in.role == RoleRemote && !purged && it.phase == 0 && it.rank > 1 {
+			// Stores come first; once their site is known, data of stores that left this site goes.
+			if err := in.purgeStoresElsewhere(ctx); err != nil {
+				return err
+			}
+			purged = true
+		}
+		action := strings.ToLower(r.Action)
+		if action == "insert" || action == "update" {
+			action = "upsert"
+		}
+		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}}
+		if action == "merge" {
+			if err := buf.add(ctx, in.source, r); err != nil {
+				return err
+			}
+			continue
+		}
+		err := in.apply(ctx, r.Table, row)
+		if err == nil {
+			res.Integrated++
+			if bufferInUse {
+				if _, err := in.tx.ExecContext(ctx, `DELETE FROM sync_buffer WHERE source_site_id = ? AND table_name = ? AND record_id = ?`,
+					in.source, r.Table, r.RecordID); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		var de *Error
+		if !errors.Is(err, errDrop) && !errors.As(err, &de) && !isConstraintError(err) {
+			return fmt.Errorf("integrate %s %s: %w", r.Table, r.RecordID, err)
+		}
+		if err := buf.add(ctx, in.source, r); err != nil {
+			return err
+		}
+	}
+	if in.role == RoleRemote && !purged {
+		return in.purgeStoresElsewhere(ctx)
+	}
+	return nil
 }
 
 type integrator struct {

@@ -60,49 +60,6 @@ func syncTableRank(table string) (int, bool) {
 	return 0, false
 }
 
-// loadPayload reads a record's current synced content; ok is false when it does not exist.
-func loadPayload(ctx context.Context, q dbtx, table, id string) (data json.RawMessage, storeID string, ok bool, err error) {
-	switch table {
-	case "site":
-		var s struct {
-			ID   int64  `json:"id"`
-			Code string `json:"code"`
-			Name string `json:"name"`
-			Type string `json:"type"`
-		}
-		err = q.QueryRowContext(ctx, `SELECT id, code, name, type FROM site WHERE id = ?`, id).Scan(&s.ID, &s.Code, &s.Name, &s.Type)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, "", false, nil
-		}
-		if err != nil {
-			return nil, "", false, err
-		}
-		data, err = json.Marshal(s)
-		return data, "", true, err
-	case "store":
-		var s Store
-		err = q.QueryRowContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id = ?`, id).Scan(&s.ID, &s.Code, &s.Name, &s.SiteID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, "", false, nil
-		}
-		if err != nil {
-			return nil, "", false, err
-		}
-		data, err = json.Marshal(s)
-		return data, "", true, err
-	}
-	t, ok := tablesByName[table]
-	if !ok {
-		return nil, "", false, fmt.Errorf("unknown table %q in the change log", table)
-	}
-	rec, err := scanRecord(t, q.QueryRowContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id = ?`, id))
-	if err != nil || rec == nil {
-		return nil, "", false, err
-	}
-	data, err = rec.MarshalJSON()
-	return data, rec.StoreID(), true, err
-}
-
 // outAction is what to send for an entry: the record's current state, so a reader that sees several
 // entries for one record converges on its latest content whatever happened in between.
 func outAction(logged string, exists bool) string {
@@ -144,12 +101,8 @@ func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]Out
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	for i := range out {
-		data, _, ok, err := loadPayload(ctx, tx, out[i].Table, out[i].RecordID)
-		if err != nil {
-			return nil, 0, err
-		}
-		out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, maxCursor, nil
 }
@@ -184,12 +137,8 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	for i := range out {
-		data, _, ok, err := loadPayload(ctx, tx, out[i].Table, out[i].RecordID)
-		if err != nil {
-			return nil, 0, err
-		}
-		out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }
@@ -552,4 +501,107 @@ func (m *pushMarks) save(ctx context.Context, tx *sql.Tx, siteID int64) error {
 		}
 	}
 	return nil
+}
+
+// fillPayloads loads the current content of every record in out with one query per table and chunk,
+// instead of one per record, and sets each record's action from whether it still exists.
+func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
+	byTable := map[string][]int{}
+	for i, r := range out {
+		byTable[r.Table] = append(byTable[r.Table], i)
+	}
+	for table, indexes := range byTable {
+		payloads := map[string]json.RawMessage{}
+		ids := make([]string, 0, len(indexes))
+		seen := map[string]bool{}
+		for _, i := range indexes {
+			if !seen[out[i].RecordID] {
+				seen[out[i].RecordID] = true
+				ids = append(ids, out[i].RecordID)
+			}
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			if err := loadPayloads(ctx, q, table, chunk, payloads); err != nil {
+				return err
+			}
+		}
+		for _, i := range indexes {
+			data, ok := payloads[out[i].RecordID]
+			out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+		}
+	}
+	return nil
+}
+
+func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into map[string]json.RawMessage) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	switch table {
+	case "site":
+		rows, err := q.QueryContext(ctx, `SELECT id, code, name, type FROM site WHERE CAST(id AS TEXT) IN `+in, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s struct {
+				ID   int64  `json:"id"`
+				Code string `json:"code"`
+				Name string `json:"name"`
+				Type string `json:"type"`
+			}
+			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.Type); err != nil {
+				return err
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				return err
+			}
+			into[strconv.FormatInt(s.ID, 10)] = data
+		}
+		return rows.Err()
+	case "store":
+		rows, err := q.QueryContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id IN `+in, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s Store
+			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+				return err
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				return err
+			}
+			into[s.ID] = data
+		}
+		return rows.Err()
+	}
+	t, ok := tablesByName[table]
+	if !ok {
+		return fmt.Errorf("unknown table %q in the change log", table)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id IN `+in, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanRecord(t, rows)
+		if err != nil {
+			return err
+		}
+		data, err := rec.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		into[rec.ID()] = data
+	}
+	return rows.Err()
 }

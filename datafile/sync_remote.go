@@ -103,12 +103,8 @@ func (db *DB) PendingPush(ctx context.Context, limit int) ([]OutRecord, int64, e
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	for i := range out {
-		data, _, ok, err := loadPayload(ctx, tx, out[i].Table, out[i].RecordID)
-		if err != nil {
-			return nil, 0, err
-		}
-		out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
 	}
 	return out, total - int64(len(out)), nil
 }

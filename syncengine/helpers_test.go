@@ -114,8 +114,14 @@ type testRemote struct {
 
 func (n *testNet) newRemote(name, password, hardwareID string) *testRemote {
 	n.t.Helper()
+	return n.newRemoteAs(name, name, password, hardwareID)
+}
+
+// newRemoteAs creates a remote datafile called file that authenticates as site name.
+func (n *testNet) newRemoteAs(name, file, password, hardwareID string) *testRemote {
+	n.t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(n.dir, name+".db")
+	path := filepath.Join(n.dir, file+".db")
 	if err := datafile.CreateRemote(ctx, path, datafile.RemoteOptions{ServerURL: n.http.URL, SiteName: name, Password: password, AuthCode: testAuthCode}); err != nil {
 		n.t.Fatal(err)
 	}
@@ -131,7 +137,7 @@ func (n *testNet) newRemote(name, password, hardwareID string) *testRemote {
 	return &testRemote{db: db, client: client, remote: &Remote{DB: db, Client: client, Backoff: 1}}
 }
 
-func (r *testRemote) sync(t *testing.T) *CycleResult {
+func (r *testRemote) sync(t testing.TB) *CycleResult {
 	t.Helper()
 	res, err := r.remote.Cycle(context.Background(), true)
 	if err != nil {

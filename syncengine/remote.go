@@ -19,7 +19,7 @@ type RemoteDatafile interface {
 	MarkSynced(ctx context.Context, serverQueueLength int64) error
 	PendingPush(ctx context.Context, limit int) ([]datafile.OutRecord, int64, error)
 	AdvancePushCursor(ctx context.Context, cursor int64) error
-	BufferRecords(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) error
+	IntegrateBatch(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) (datafile.IntegrationResult, error)
 	Integrate(ctx context.Context) (datafile.IntegrationResult, error)
 	SetRequestSize(ctx context.Context, n int) error
 	StartRun(ctx context.Context, kind string) (*datafile.RunLog, error)
@@ -49,6 +49,8 @@ type Remote struct {
 	Backoff time.Duration
 	// Stop, when closed, ends the cycle after the batch in flight.
 	Stop <-chan struct{}
+
+	lastSave time.Time
 }
 
 // ErrStopped means a cycle ended early because it was asked to stop; what it did is committed.
@@ -162,20 +164,38 @@ func (r *Remote) cycle(ctx context.Context, push bool, res *CycleResult) error {
 	if err := r.pullCentral(ctx, run, state.CentralCursor); err != nil {
 		return err
 	}
+	// What could not be written as it arrived waits in the buffer; with everything now here, try it again.
 	ir, err := r.DB.Integrate(ctx)
 	if err != nil {
 		return fmt.Errorf("integrate: %w", err)
 	}
-	run.IntegrateTotal = int64(ir.Integrated + ir.Failed + ir.Dropped)
-	run.IntegrateDone = int64(ir.Integrated)
+	r.integrated(run, ir)
 	run.IntegrationErrors = int64(ir.Failed)
-	r.Progress(StepIntegrate, run.IntegrateDone, run.IntegrateTotal)
+	if ir.Integrated+ir.Failed+ir.Dropped > 0 {
+		r.Progress(StepIntegrate, run.IntegrateDone, run.IntegrateTotal)
+	}
 	if ir.Failed > 0 {
 		r.Log.Warn("some received records could not be integrated yet; they stay buffered and are tried again next cycle", "failed", ir.Failed)
 	}
 	if err := r.DB.MarkSynced(ctx, queueLeft); err != nil {
 		return err
 	}
+	return r.DB.SaveRun(ctx, run, false)
+}
+
+// integrated adds what a batch wrote to the run's counts.
+func (r *Remote) integrated(run *datafile.RunLog, ir datafile.IntegrationResult) {
+	run.IntegrateDone += int64(ir.Integrated)
+	run.IntegrateTotal += int64(ir.Integrated + ir.Failed + ir.Dropped)
+}
+
+// saveProgress writes the run's progress for 'sync status' every few seconds, not after every batch:
+// each write is a commit, and commits wait for the disk.
+func (r *Remote) saveProgress(ctx context.Context, run *datafile.RunLog) error {
+	if time.Since(r.lastSave) < 2*time.Second {
+		return nil
+	}
+	r.lastSave = time.Now()
 	return r.DB.SaveRun(ctx, run, false)
 }
 
@@ -269,7 +289,7 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			r.Log.Warn("the central server refused a record", "sync_out_id", rj.SyncOutID, "code", rj.Code, "reason", rj.Message)
 		}
 		r.Progress(StepPush, run.PushDone, run.PushTotal)
-		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+		if err := r.saveProgress(ctx, run); err != nil {
 			return err
 		}
 	}
@@ -300,15 +320,17 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 			recs = append(recs, fromWire("", rec.SyncRecord))
 			next = max(next, rec.ID)
 		}
-		if err := r.DB.BufferRecords(ctx, datafile.CentralSiteID, recs, next); err != nil {
+		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, recs, next)
+		if err != nil {
 			return err
 		}
+		r.integrated(run, ir)
 		run.PullCentralDone += int64(len(recs))
 		run.PullCentralTotal = run.PullCentralDone
 		cursor = next
 		// The cursor counts every change-log entry, master data or not, so progress is measured in it.
 		r.Progress(StepPullCentral, min(cursor, batch.MaxCursor)-start, batch.MaxCursor-start)
-		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+		if err := r.saveProgress(ctx, run); err != nil {
 			return err
 		}
 		if cursor >= batch.MaxCursor {
@@ -341,9 +363,11 @@ func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, er
 			recs = append(recs, fromWire(rec.SyncOutID, rec.SyncRecord))
 			ids = append(ids, rec.SyncOutID)
 		}
-		if err := r.DB.BufferRecords(ctx, datafile.CentralSiteID, recs, 0); err != nil {
+		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, recs, 0)
+		if err != nil {
 			return 0, err
 		}
+		r.integrated(run, ir)
 		// Acknowledged only once stored here: losing the acknowledgement means receiving them again.
 		if _, err := retry(ctx, r, func(int) (struct{}, error) { return struct{}{}, r.Client.Acknowledge(ctx, ids) }); err != nil {
 			return 0, fmt.Errorf("acknowledge: %w", err)
@@ -351,7 +375,7 @@ func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, er
 		run.PullQueueDone += int64(len(recs))
 		run.PullQueueTotal = max(run.PullQueueTotal, run.PullQueueDone)
 		r.Progress(StepPullQueue, run.PullQueueDone, run.PullQueueTotal)
-		if err := r.DB.SaveRun(ctx, run, false); err != nil {
+		if err := r.saveProgress(ctx, run); err != nil {
 			return 0, err
 		}
 	}
