@@ -19,8 +19,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// The commands below serve the sync flows in testscripts/sync_*.txtar: they start nothing themselves, but
-// wait for a background server, talk raw v5 to it, stop it, and compare checksums of two datafiles.
+// The commands below serve the sync flows in testscripts (sync_*.txtar, serve.txtar, check_connection.txtar):
+// they wait for a background server or for state it reaches, talk raw v5 to it, stop it with SIGTERM, and
+// compare the checksums of two datafiles.
 func init() {
 	scriptCmds["waitfile"] = cmdWaitfile
 	scriptCmds["file2env"] = cmdFile2env
@@ -110,7 +111,7 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 func cmdV5(ts *testscript.TestScript, neg bool, args []string) {
 	const usage = "usage: v5 METHOD URL [-user NAME:PASSWORD] [-rawpassword] [-hw ID] [-version N] [-app NAME] [-body JSON|@FILE]"
 	if neg || len(args) < 2 {
-		ts.Fatalf(usage)
+		ts.Fatalf("%s", usage)
 	}
 	method, url := args[0], args[1]
 	var user, password, hw, body string
@@ -193,12 +194,12 @@ func cmdChecksumMatch(ts *testscript.TestScript, neg bool, args []string) {
 	var store []string
 	if len(args) > 0 && args[0] == "--store" {
 		if len(args) < 2 {
-			ts.Fatalf(usage)
+			ts.Fatalf("%s", usage)
 		}
 		store, args = []string{"--store", args[1]}, args[2:]
 	}
 	if len(args) < 2 {
-		ts.Fatalf(usage)
+		ts.Fatalf("%s", usage)
 	}
 	type sum struct {
 		Count  int    `json:"count"`

@@ -1,7 +1,8 @@
 // Package chaos tries to make sync lose or duplicate a record: it kills the real binary at random moments,
 // puts a proxy that cuts, delays, fails and replays requests between remotes and the central server, and
 // then checks every datafile against what was written. Trials are seeded; a failure prints its seed, and
-// CHAOS_SEED=N reruns that trial. CHAOS_TRIALS=N sets how many trials run (a few by default).
+// CHAOS_SEED=N reruns that trial. CHAOS_TRIALS=N sets how many trials run (a few by default), with seeds
+// from CHAOS_SEED_BASE (default: the clock).
 package chaos
 
 import (
@@ -330,12 +331,19 @@ func TestChaos(t *testing.T) {
 		seeds = append(seeds, s)
 	} else {
 		base := time.Now().UnixNano()
+		if b, err := strconv.ParseInt(os.Getenv("CHAOS_SEED_BASE"), 10, 64); err == nil {
+			base = b // seeds base, base+1, ...: a long run that can be named and repeated
+		}
 		for i := 0; i < trials(); i++ {
 			seeds = append(seeds, base+int64(i))
 		}
 	}
 	for _, seed := range seeds {
+		seed := seed
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			// Trials share nothing (each has its own folder, server and ports), so 'go test -parallel N'
+			// runs N at once.
+			t.Parallel()
 			tr := &trial{t: t, rng: rand.New(rand.NewSource(seed)), dir: t.TempDir(), stores: map[string]string{}, written: map[string]int{}, invoices: map[string][]string{}}
 			defer func() {
 				if tr.server != nil {
