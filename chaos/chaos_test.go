@@ -315,6 +315,24 @@ func integrityCheck(t *testing.T, dir string) {
 	}
 }
 
+// logTrial appends a trial's outcome to the file CHAOS_LOG names, so a long run shows its progress.
+func logTrial(seed int64, failed bool) {
+	path := os.Getenv("CHAOS_LOG")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	outcome := "ok"
+	if failed {
+		outcome = "FAILED"
+	}
+	fmt.Fprintf(f, "%s seed=%d %s\n", time.Now().UTC().Format(time.RFC3339), seed, outcome)
+}
+
 func trials() int {
 	if n, err := strconv.Atoi(os.Getenv("CHAOS_TRIALS")); err == nil && n > 0 {
 		return n
@@ -352,6 +370,7 @@ func TestChaos(t *testing.T) {
 				if t.Failed() {
 					t.Logf("rerun with CHAOS_SEED=%d", seed)
 				}
+				logTrial(seed, t.Failed())
 			}()
 			tr.setup()
 			listen := strings.TrimPrefix(tr.url, "http://")
