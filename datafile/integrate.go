@@ -424,11 +424,20 @@ func (in *integrator) apply(ctx context.Context, table string, r bufferRow) erro
 }
 
 // allowed says whether the source may write store data of storeID here.
-func (in *integrator) allowed(ctx context.Context, storeID string) bool {
-	if in.role == RoleCentral {
-		return storeActiveOn(ctx, in.tx, storeID, in.source)
+// allowed returns errDrop unless the source may write store data of storeID here.
+func (in *integrator) allowed(ctx context.Context, storeID string) error {
+	site := in.source
+	if in.role != RoleCentral {
+		site = in.thisSite
 	}
-	return in.thisSite > 0 && storeActiveOn(ctx, in.tx, storeID, in.thisSite)
+	ok, err := storeActiveOn(ctx, in.tx, storeID, site)
+	if err != nil {
+		return err
+	}
+	if !ok || site == 0 {
+		return errDrop
+	}
+	return nil
 }
 
 func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
@@ -451,15 +460,20 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 		return err
 	}
 	if t.Kind == StoreData {
-		if !in.allowed(ctx, rec.StoreID()) || in.unpushed[t.Name+"\x00"+r.recordID] {
+		if err := in.allowed(ctx, rec.StoreID()); err != nil {
+			return err
+		}
+		if in.unpushed[t.Name+"\x00"+r.recordID] {
 			return errDrop
 		}
 		existing, err := rs.load(ctx, r.recordID)
 		if err != nil {
 			return err
 		}
-		if existing != nil && existing.StoreID() != rec.StoreID() && !in.allowed(ctx, existing.StoreID()) {
-			return errDrop
+		if existing != nil && existing.StoreID() != rec.StoreID() {
+			if err := in.allowed(ctx, existing.StoreID()); err != nil {
+				return err
+			}
 		}
 	}
 	if err := checkRefs(ctx, in.tx, rec); err != nil {
@@ -541,7 +555,10 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id string) error 
 		if err != nil {
 			return err
 		}
-		if !in.allowed(ctx, storeID) || in.unpushed[t.Name+"\x00"+id] {
+		if err := in.allowed(ctx, storeID); err != nil {
+			return err
+		}
+		if in.unpushed[t.Name+"\x00"+id] {
 			return errDrop
 		}
 	}

@@ -97,7 +97,9 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	if m == nil {
 		return nil, errorf(EINVALID, "invalid JSON: expected an object")
 	}
-	if dec.More() {
+	// More() alone lets a stray closing bracket through ({"a":1}} or {"a":1}]); only the end of the input
+	// may follow the object.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errorf(EINVALID, "invalid JSON: more than one value")
 	}
 	return m, nil
@@ -225,7 +227,9 @@ func normaliseValue(f Field, v any) (any, error) {
 		}
 	case DateTime:
 		ts, err := time.Parse(time.RFC3339, s)
-		if err != nil {
+		// A time whose UTC form falls outside years 0000 to 9999 would be stored as text that RFC 3339
+		// cannot express, which no datafile could then read back or accept by sync.
+		if err != nil || ts.UTC().Year() < 0 || ts.UTC().Year() > 9999 {
 			return nil, errors.New("must be a date and time in RFC 3339 form, e.g. 2026-01-31T09:30:00Z")
 		}
 		return ts.UTC().Format(time.RFC3339), nil

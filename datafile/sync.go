@@ -20,6 +20,9 @@ type OutRecord struct {
 	RecordID  string
 	Action    string // insert, update or delete
 	Data      json.RawMessage
+	// StoreID is the store the record belongs to now (store data that still exists), or the store the
+	// queue entry was made for.
+	StoreID string
 }
 
 // InRecord is a record received by sync.
@@ -118,20 +121,23 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, table_name, record_id, action FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
+	rows, err := tx.QueryContext(ctx, `SELECT id, table_name, record_id, action, store_id FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
 	if err != nil {
 		return nil, 0, err
 	}
 	var out []OutRecord
+	var queuedFor []string
 	for rows.Next() {
 		var r OutRecord
 		var id int64
-		if err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action); err != nil {
+		var store string
+		if err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action, &store); err != nil {
 			rows.Close()
 			return nil, 0, err
 		}
 		r.SyncOutID = strconv.FormatInt(id, 10)
 		out = append(out, r)
+		queuedFor = append(queuedFor, store)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -139,6 +145,14 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 	}
 	if err := fillPayloads(ctx, tx, out); err != nil {
 		return nil, 0, err
+	}
+	for i := range out {
+		// An entry outlived its record and the id now names a record of another store: the site learns
+		// only that its record is gone.
+		if out[i].Action != "delete" && out[i].StoreID != queuedFor[i] {
+			out[i].Action, out[i].Data = "delete", nil
+		}
+		out[i].StoreID = queuedFor[i]
 	}
 	return out, total, nil
 }
@@ -317,15 +331,25 @@ func (db *DB) SiteSyncInfo(ctx context.Context, siteID int64) (SiteSyncInfo, err
 	return info, nil
 }
 
+// PushResult is what central did with a pushed batch.
+type PushResult struct {
+	Rejections  []Rejection
+	Integration IntegrationResult
+	// HighWater is the highest sequence integrated so far from the datafile that pushed: a remote that
+	// finds it above what it has just sent has been restored from an older copy and must push under a
+	// new datafile id, or its new records would be taken for replays.
+	HighWater int64
+	source    string
+}
+
 // ReceivePush takes a batch pushed by a remote site: it refuses for good what the site may not write,
 // buffers the rest, and integrates everything buffered from that site, all in one transaction. A record
 // that cannot be integrated yet (it refers to one not yet received) stays buffered and is tried again with
 // the next push. remaining is what the site says it still has to send.
-func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64) ([]Rejection, IntegrationResult, error) {
-	var rejections []Rejection
-	var result IntegrationResult
+func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64) (PushResult, error) {
+	var res PushResult
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		rejections = nil
+		res = PushResult{}
 		buf, err := newBufferWriter(ctx, tx, db.timestamp())
 		if err != nil {
 			return err
@@ -337,13 +361,18 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		}
 		for _, r := range records {
 			if source, seq, ok := splitSyncOutID(r.SyncOutID); ok {
+				res.source = source
 				if seq <= marks.seen[source] {
 					continue // already integrated: a replay must not bring back older content
 				}
 				marks.raise(source, seq)
 			}
-			if code, msg := checkPushed(ctx, tx, siteID, r); code != "" {
-				rejections = append(rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
+			code, msg, err := checkPushed(ctx, tx, siteID, r)
+			if err != nil {
+				return err
+			}
+			if code != "" {
+				res.Rejections = append(res.Rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
 				continue
 			}
 			if err := buf.add(ctx, siteID, r); err != nil {
@@ -353,29 +382,30 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET unsent_records = ? WHERE id = ?`, max(remaining, 0), siteID); err != nil {
 			return err
 		}
-		if err := marks.save(ctx, tx, siteID); err != nil {
+		if err := marks.save(ctx, tx, siteID, db.now()); err != nil {
 			return err
 		}
-		result, err = integrate(ctx, tx, RoleCentral, siteID, siteID)
+		res.HighWater = marks.seen[res.source]
+		res.Integration, err = integrate(ctx, tx, RoleCentral, siteID, siteID)
 		return err
 	})
-	return rejections, result, err
+	return res, err
 }
 
 // checkPushed decides whether a remote may write a pushed record at all.
-func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (code, msg string) {
+func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (code, msg string, err error) {
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
-			return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", r.Table)
+			return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", r.Table), nil
 		}
-		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table)
+		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table), nil
 	}
 	if t.Kind == Master {
-		return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", t.Name)
+		return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", t.Name), nil
 	}
 	if err := validID(r.RecordID); err != nil {
-		return RejectInvalid, "recordId: " + err.Error()
+		return RejectInvalid, "recordId: " + err.Error(), nil
 	}
 	var stores []string
 	switch r.Action {
@@ -383,39 +413,47 @@ func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (cod
 	case "insert", "update", "upsert":
 		raw, err := DecodeObject(r.Data)
 		if err != nil {
-			return RejectInvalid, err.Error()
+			return RejectInvalid, err.Error(), nil
 		}
 		if id, _ := raw["id"].(string); id != r.RecordID {
-			return RejectInvalid, "recordData.id does not match recordId"
+			return RejectInvalid, "recordData.id does not match recordId", nil
 		}
 		rec, err := t.normalise(raw, nil)
 		if err != nil {
-			return RejectInvalid, err.Error()
+			return RejectInvalid, err.Error(), nil
 		}
 		stores = append(stores, rec.StoreID())
 	default:
-		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action)
+		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action), nil
 	}
 	var existing sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, r.RecordID).Scan(&existing)
+	err = tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, r.RecordID).Scan(&existing)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return RejectInvalid, err.Error()
+		return "", "", err // a failing datafile is retried by the remote, not a verdict on the record
 	}
 	if existing.Valid {
 		stores = append(stores, existing.String)
 	}
 	for _, storeID := range stores {
-		if !storeActiveOn(ctx, tx, storeID, siteID) {
-			return RejectNotPermitted, fmt.Sprintf("store %q is not active on this site", storeID)
+		ok, err := storeActiveOn(ctx, tx, storeID, siteID)
+		if err != nil {
+			return "", "", err
+		}
+		if !ok {
+			// The message names no store: which store holds an id is itself another site's business.
+			return RejectNotPermitted, "the record's store is not active on this site", nil
 		}
 	}
-	return "", ""
+	return "", "", nil
 }
 
-func storeActiveOn(ctx context.Context, q dbtx, storeID string, siteID int64) bool {
+func storeActiveOn(ctx context.Context, q dbtx, storeID string, siteID int64) (bool, error) {
 	var on int64
 	err := q.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&on)
-	return err == nil && on == siteID
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && on == siteID, err
 }
 
 // SiteSummary is one remote site's sync state, as monitoring reads it.
@@ -492,16 +530,24 @@ func (m *pushMarks) raise(source string, seq int64) {
 	}
 }
 
-func (m *pushMarks) save(ctx context.Context, tx *sql.Tx, siteID int64) error {
+func (m *pushMarks) save(ctx context.Context, tx *sql.Tx, siteID int64, now time.Time) error {
 	for source := range m.changed {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO push_source (site_id, source, high_water) VALUES (?, ?, ?)
-			ON CONFLICT (site_id, source) DO UPDATE SET high_water = max(high_water, excluded.high_water)`,
-			siteID, source, m.seen[source]); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO push_source (site_id, source, high_water, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (site_id, source) DO UPDATE SET high_water = max(high_water, excluded.high_water), updated_at = excluded.updated_at`,
+			siteID, source, m.seen[source], now.UTC().Format(time.RFC3339)); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(m.changed) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM push_source WHERE site_id = ? AND updated_at < ?`,
+		siteID, now.Add(-pushSourceRetention).UTC().Format(time.RFC3339))
+	return err
 }
+
+// pushSourceRetention is how long central remembers a push source it no longer hears from.
+const pushSourceRetention = 30 * 24 * time.Hour
 
 // fillPayloads loads the current content of every record in out with one query per table and chunk,
 // instead of one per record, and sets each record's action from whether it still exists.
@@ -511,7 +557,7 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 		byTable[r.Table] = append(byTable[r.Table], i)
 	}
 	for table, indexes := range byTable {
-		payloads := map[string]json.RawMessage{}
+		payloads := map[string]payload{}
 		ids := make([]string, 0, len(indexes))
 		seen := map[string]bool{}
 		for _, i := range indexes {
@@ -527,14 +573,22 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 			}
 		}
 		for _, i := range indexes {
-			data, ok := payloads[out[i].RecordID]
-			out[i].Action, out[i].Data = outAction(out[i].Action, ok), data
+			p, ok := payloads[out[i].RecordID]
+			out[i].Action, out[i].Data = outAction(out[i].Action, ok), p.data
+			if ok && p.storeID != "" {
+				out[i].StoreID = p.storeID
+			}
 		}
 	}
 	return nil
 }
 
-func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into map[string]json.RawMessage) error {
+type payload struct {
+	data    json.RawMessage
+	storeID string
+}
+
+func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into map[string]payload) error {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
@@ -561,7 +615,7 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 			if err != nil {
 				return err
 			}
-			into[strconv.FormatInt(s.ID, 10)] = data
+			into[strconv.FormatInt(s.ID, 10)] = payload{data: data}
 		}
 		return rows.Err()
 	case "store":
@@ -579,7 +633,7 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 			if err != nil {
 				return err
 			}
-			into[s.ID] = data
+			into[s.ID] = payload{data: data}
 		}
 		return rows.Err()
 	}
@@ -601,7 +655,7 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 		if err != nil {
 			return err
 		}
-		into[rec.ID()] = data
+		into[rec.ID()] = payload{data: data, storeID: rec.StoreID()}
 	}
 	return rows.Err()
 }

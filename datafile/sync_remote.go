@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // SyncState is a remote's sync progress.
@@ -311,5 +313,13 @@ func (db *DB) LastRun(ctx context.Context) (*RunLog, error) {
 func (db *DB) SetRequestSize(ctx context.Context, n int) error {
 	n = min(max(n, MinRequestSize), MaxRequestSize)
 	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET request_size = ?`, n)
+	return err
+}
+
+// RotateDatafileID gives this datafile a new id for its pushes. A datafile restored from an older copy
+// numbers its changes from the copy's point again; under a new id they cannot be taken for replays of the
+// changes it had pushed before the copy was restored.
+func (db *DB) RotateDatafileID(ctx context.Context) error {
+	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET datafile_id = ?`, uuid.NewString())
 	return err
 }

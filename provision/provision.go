@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -53,16 +54,35 @@ func Parse(r io.Reader, getenv func(string) string) (*File, error) {
 	var f File
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		return nil, fmt.Errorf("invalid TOML: %w", err)
+		// The parser quotes the file, newlines and all.
+		return nil, fmt.Errorf("invalid TOML: %s", oneLine(err.Error()))
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		keys := make([]string, len(undecoded))
 		for i, k := range undecoded {
-			keys[i] = k.String()
+			keys[i] = oneLine(k.String())
 		}
 		return nil, fmt.Errorf("unknown keys: %s (a file has [[store]] with code, name and [[site]] with name, code, type, password or password_env, stores)", strings.Join(keys, ", "))
 	}
 	return &f, f.check(getenv)
+}
+
+// oneLine keeps text from the file on the one line an error takes: control characters (a newline in a
+// quoted TOML string, say) are shown escaped.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func (f *File) check(getenv func(string) string) error {
@@ -75,7 +95,7 @@ func (f *File) check(getenv func(string) string) error {
 		}
 		key := strings.ToLower(s.Code)
 		if storeCodes[key] {
-			return fmt.Errorf("store %s appears twice", s.Code)
+			return fmt.Errorf("store %s appears twice", oneLine(s.Code))
 		}
 		storeCodes[key] = true
 	}
@@ -103,7 +123,7 @@ func (f *File) check(getenv func(string) string) error {
 		if s.PasswordEnv != "" {
 			s.Password = getenv(s.PasswordEnv)
 			if s.Password == "" {
-				return fmt.Errorf("site %q: environment variable %s is empty or not set", s.Name, s.PasswordEnv)
+				return fmt.Errorf("site %q: environment variable %s is empty or not set", s.Name, oneLine(s.PasswordEnv))
 			}
 		}
 		if s.Type == datafile.SiteMobile && len(s.Stores) > 1 {
@@ -112,7 +132,7 @@ func (f *File) check(getenv func(string) string) error {
 		for _, code := range s.Stores {
 			key := strings.ToLower(strings.TrimSpace(code))
 			if other, ok := onSite[key]; ok {
-				return fmt.Errorf("store %s is listed on both site %q and site %q; a store is on one site", code, other, s.Name)
+				return fmt.Errorf("store %s is listed on both site %q and site %q; a store is on one site", oneLine(code), other, s.Name)
 			}
 			onSite[key] = s.Name
 		}

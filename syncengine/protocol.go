@@ -46,6 +46,8 @@ const (
 	CodeInvalidRequest         = "invalid_request"
 	CodeRequestTooLarge        = "request_too_large"
 	CodeInternal               = "internal_error"
+	CodeNotFound               = "not_found"
+	CodeMethodNotAllowed       = "method_not_allowed"
 )
 
 // SyncRecord is the part common to every record on the wire.
@@ -80,10 +82,13 @@ type QueuedBatch struct {
 	Data        []QueuedRecord `json:"data"`
 }
 
-// PushResponse answers POST queued_records. Rejected is this server's addition, which v5 clients ignore.
+// PushResponse answers POST queued_records. Rejected and HighWater are this server's additions, which v5
+// clients ignore.
 type PushResponse struct {
 	IntegrationStarted bool        `json:"integrationStarted"`
 	Rejected           []Rejection `json:"rejected,omitempty"`
+	// HighWater is the highest sequence of the pushing datafile's syncOutIds integrated so far.
+	HighWater int64 `json:"highWater,omitempty"`
 }
 
 // Rejection says why a pushed record was refused.

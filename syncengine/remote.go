@@ -19,6 +19,7 @@ type RemoteDatafile interface {
 	MarkSynced(ctx context.Context, serverQueueLength int64) error
 	PendingPush(ctx context.Context, limit int) ([]datafile.OutRecord, int64, error)
 	AdvancePushCursor(ctx context.Context, cursor int64) error
+	RotateDatafileID(ctx context.Context) error
 	IntegrateBatch(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) (datafile.IntegrationResult, error)
 	Integrate(ctx context.Context) (datafile.IntegrationResult, error)
 	SetRequestSize(ctx context.Context, n int) error
@@ -251,6 +252,17 @@ func retry[T any](ctx context.Context, r *Remote, call func(attempt int) (T, err
 func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 	run := res.Run
 	first := true
+	rotated := false
+	if pending, _, err := r.DB.PendingPush(ctx, 1); err != nil {
+		return err
+	} else if len(pending) > 0 {
+		// Each cycle pushes under a fresh source id. The server skips what it has already integrated from
+		// a source, so a late duplicate of an older cycle's push cannot roll records back, while a datafile
+		// restored from an older copy (whose change numbers repeat) is never mistaken for a replay.
+		if err := r.DB.RotateDatafileID(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		if err := r.stopping(); err != nil {
 			return err
@@ -277,6 +289,17 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			return fmt.Errorf("push: %w", err)
 		}
 		r.adapt(ctx, time.Since(began), false)
+		if last := recs[len(recs)-1].Cursor; resp.HighWater > last && !rotated {
+			// The server has seen later changes of this datafile than it holds: it was restored from an
+			// older copy, and the server skipped this batch as replays. Send it again under a new id.
+			r.Log.Warn("this datafile was restored from an older copy; pushing its changes again under a new datafile id",
+				"server_high_water", resp.HighWater, "local_cursor", last)
+			if err := r.DB.RotateDatafileID(ctx); err != nil {
+				return err
+			}
+			rotated = true
+			continue
+		}
 		// The server has committed the batch; only now does the cursor move past it. Dying between the two
 		// sends the batch again, which the server applies idempotently.
 		if err := r.DB.AdvancePushCursor(ctx, recs[len(recs)-1].Cursor); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,7 +42,7 @@ type CentralDatafile interface {
 	Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error)
 	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
 	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
-	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64) ([]datafile.Rejection, datafile.IntegrationResult, error)
+	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64) (datafile.PushResult, error)
 	SiteSummaries(ctx context.Context) ([]datafile.SiteSummary, error)
 }
 
@@ -98,6 +99,21 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	mux.HandleFunc("GET "+PathQueuedRecords, s.authed("queued_records", s.handleGetQueued))
 	mux.HandleFunc("POST "+PathQueuedRecords, s.authed("push", s.handlePush))
 	mux.HandleFunc("POST "+PathAcknowledgedRecords, s.authed("acknowledged_records", s.handleAcknowledge))
+	// Whatever no route takes still gets a v5 error body: a known path with another method is 405, any
+	// other path 404.
+	for path, allow := range map[string]string{
+		"/healthz": "GET, HEAD", "/metrics": "GET, HEAD", PathSite: "GET, HEAD", PathSiteStatus: "GET, HEAD",
+		PathInitialise: "POST", PathCentralRecords: "GET, HEAD", PathQueuedRecords: "GET, HEAD, POST",
+		PathAcknowledgedRecords: "POST",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed on "+path+"; use "+allow, nil)
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint; the sync API is under /sync/v5/", nil)
+	})
 	s.handler = s.recoverPanics(mux)
 	return s, nil
 }
@@ -369,7 +385,12 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return badRequest("request body is not valid JSON: %v", err)
 	}
-	if dec.More() {
+	// Only the end of the body may follow the value: More() alone would let a stray "]" or "}" through.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
 		return badRequest("request body holds more than one JSON value")
 	}
 	return nil
@@ -406,11 +427,12 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	for _, rec := range batch.Data {
 		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord))
 	}
-	rejections, result, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength)
+	pushed, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength)
 	if err != nil {
 		return err
 	}
-	resp := PushResponse{IntegrationStarted: true}
+	rejections, result := pushed.Rejections, pushed.Integration
+	resp := PushResponse{IntegrationStarted: true, HighWater: pushed.HighWater}
 	for _, rj := range rejections {
 		resp.Rejected = append(resp.Rejected, Rejection(rj))
 	}

@@ -363,14 +363,9 @@ func TestReplayedOldPushDoesNotUndoANewerOne(t *testing.T) {
 	ctx := context.Background()
 	store := n.stores["North-store"].ID
 	n.put(north.db, "stock_line", `{"id":"stock-1","store_id":"`+store+`","item_id":"item-1","quantity":10}`)
-	first, _, err := north.db.PendingPush(ctx, 100)
-	if err != nil || len(first) != 1 {
-		t.Fatalf("pending: %v %v", first, err)
-	}
-	north.sync(t)
+	old := pushOnce(t, north)
 	n.put(north.db, "stock_line", `{"id":"stock-1","quantity":7}`)
 	north.sync(t)
-	old := QueuedBatch{Data: []QueuedRecord{{SyncOutID: first[0].SyncOutID, SyncRecord: toWire(first[0])}}}
 	if _, err := north.client.Push(ctx, old); err != nil {
 		t.Fatal(err)
 	}
@@ -390,17 +385,41 @@ func TestReplayedInitialiseDoesNotReopenOldCopies(t *testing.T) {
 	ctx := context.Background()
 	store := n.stores["North-store"].ID
 	n.put(north.db, "stock_line", `{"id":"stock-1","store_id":"`+store+`","item_id":"item-1","quantity":10}`)
-	first, _, _ := north.db.PendingPush(ctx, 100)
-	north.sync(t)
+	old := pushOnce(t, north)
 	n.put(north.db, "stock_line", `{"id":"stock-1","quantity":7}`)
 	north.sync(t)
 	if _, err := north.client.Initialise(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := north.client.Push(ctx, QueuedBatch{Data: []QueuedRecord{{SyncOutID: first[0].SyncOutID, SyncRecord: toWire(first[0])}}}); err != nil {
+	if _, err := north.client.Push(ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	if rec, _ := n.central.GetRecord(ctx, "stock_line", "stock-1"); rec.Values["quantity"] != float64(7) {
 		t.Fatalf("quantity %v after a replayed initialise and push, want 7", rec.Values["quantity"])
 	}
+}
+
+// pushOnce pushes what the remote has pending, as its sync cycle would, and returns the request it sent,
+// for a test to replay.
+func pushOnce(t *testing.T, r *testRemote) QueuedBatch {
+	t.Helper()
+	ctx := context.Background()
+	if err := r.db.RotateDatafileID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := r.db.PendingPush(ctx, 100)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("pending: %v %v", recs, err)
+	}
+	batch := QueuedBatch{}
+	for _, rec := range recs {
+		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+	}
+	if _, err := r.client.Push(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.db.AdvancePushCursor(ctx, recs[len(recs)-1].Cursor); err != nil {
+		t.Fatal(err)
+	}
+	return batch
 }
