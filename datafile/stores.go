@@ -218,6 +218,38 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 	return nil
 }
 
+// requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.
+func requeueSiteStores(ctx context.Context, tx *sql.Tx, siteID int64) error {
+	q, args := `SELECT id, code, name, site_id FROM store WHERE site_id <> ?`, []any{CentralSiteID}
+	if siteID != 0 {
+		q += ` AND site_id = ?`
+		args = append(args, siteID)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	var stores []Store
+	for rows.Next() {
+		var s Store
+		if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+			rows.Close()
+			return err
+		}
+		stores = append(stores, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, s := range stores {
+		if err := requeueStore(ctx, tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // QueuedForSite counts the records waiting in a site's queue, all of them or one store's.
 func (db *DB) QueuedForSite(ctx context.Context, siteID int64, storeID string) (int, error) {
 	q := `SELECT count(*) FROM sync_queue WHERE site_id = ?`

@@ -273,24 +273,8 @@ func (db *DB) UpdateSiteType(ctx context.Context, siteID int64, siteType string)
 func (db *DB) InitialiseSite(ctx context.Context, siteID int64) (int64, error) {
 	var n int64
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, code, name, site_id FROM store WHERE site_id = ?`, siteID)
-		if err != nil {
+		if err := requeueSiteStores(ctx, tx, siteID); err != nil {
 			return err
-		}
-		var stores []Store
-		for rows.Next() {
-			var s Store
-			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
-				rows.Close()
-				return err
-			}
-			stores = append(stores, s)
-		}
-		rows.Close()
-		for _, s := range stores {
-			if err := requeueStore(ctx, tx, s); err != nil {
-				return err
-			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET init_requested_at = ? WHERE id = ?`, db.timestamp(), siteID); err != nil {
 			return err

@@ -168,34 +168,12 @@ func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster 
 	}
 	var n int64
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT id, code, name, site_id FROM store WHERE site_id <> 1`
-		args := []any{}
-		if siteID != 0 {
-			q += ` AND site_id = ?`
-			args = append(args, siteID)
-		}
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
+		if err := requeueSiteStores(ctx, tx, siteID); err != nil {
 			return err
 		}
-		var stores []Store
-		for rows.Next() {
-			var s Store
-			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
-				rows.Close()
-				return err
-			}
-			stores = append(stores, s)
-		}
-		rows.Close()
-		for _, s := range stores {
-			if err := requeueStore(ctx, tx, s); err != nil {
-				return err
-			}
-		}
-		queued := `SELECT count(*) FROM sync_queue WHERE site_id <> 1`
+		queued, args := `SELECT count(*) FROM sync_queue WHERE site_id <> 1`, []any{}
 		if siteID != 0 {
-			queued = `SELECT count(*) FROM sync_queue WHERE site_id = ?`
+			queued, args = `SELECT count(*) FROM sync_queue WHERE site_id = ?`, []any{siteID}
 		}
 		if err := tx.QueryRowContext(ctx, queued, args...).Scan(&n); err != nil {
 			return err
