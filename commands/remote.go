@@ -106,6 +106,9 @@ func explainSyncError(err error, s datafile.Settings) error {
 	case errors.Is(err, syncengine.ErrUnreachable):
 		return failf("cannot reach the central server at %s (%s)", s.ServerURL, strings.TrimPrefix(err.Error(), syncengine.ErrUnreachable.Error()+": ")).
 			withHint("check the server URL ('msupply-sync prefs show'), the network, and that the server is running")
+	case errors.Is(err, syncengine.ErrUntrusted):
+		return failf("the central server's certificate is not trusted (%s)", strings.TrimPrefix(err.Error(), syncengine.ErrUntrusted.Error()+": ")).
+			withHint("if the server uses a private CA, pass its certificate with --ca-file (or MSUPPLY_CA_FILE); otherwise check the server URL")
 	case errors.Is(err, syncengine.ErrTimeout):
 		return failf("the central server at %s took too long to answer", s.ServerURL).
 			withHint("the link may be slow or down; sync tries again on its own, and a smaller request size helps on bad links")

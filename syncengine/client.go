@@ -27,6 +27,8 @@ var (
 	ErrUnreachable = errors.New("the central server cannot be reached")
 	// ErrTimeout means the server took too long; trying again later may well work.
 	ErrTimeout = errors.New("the central server took too long to answer")
+	// ErrUntrusted means the server's TLS certificate could not be verified.
+	ErrUntrusted = errors.New("the central server's certificate is not trusted")
 )
 
 // ClientConfig is how a remote reaches its central server.
@@ -158,6 +160,10 @@ func classifyTransportError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return fmt.Errorf("%w: %v", ErrTimeout, err)
 	}
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return fmt.Errorf("%w: %v", ErrUntrusted, cve.Err)
+	}
 	var oe *net.OpError
 	var de *net.DNSError
 	if errors.As(err, &oe) && oe.Op == "dial" || errors.As(err, &de) {
@@ -172,7 +178,7 @@ func Retryable(err error) bool {
 	if errors.As(err, &ae) {
 		return ae.Status >= 500 || ae.Code == CodeSyncIsRunning
 	}
-	return err != nil && !errors.Is(err, context.Canceled)
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUntrusted)
 }
 
 // SiteInfo asks the server who this site is.
