@@ -134,6 +134,7 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 			}
 		}
 	}
+	in.q.forget()
 	for i := len(tables) - 1; i >= 0; i-- {
 		if err := in.pass(ctx, tables[i], "delete", &res); err != nil {
 			return res, err
@@ -153,7 +154,7 @@ func newIntegrator(ctx context.Context, tx *sql.Tx, role Role, thisSite, source 
 	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source); err != nil {
 		return nil, err
 	}
-	in := &integrator{tx: tx, role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
+	in := &integrator{tx: tx, q: newStmtCache(tx), role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
 	if role == RoleRemote {
 		var err error
 		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
@@ -252,6 +253,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		return items[i].rank < items[j].rank
 	})
 	purged := false
+	phase := 0
 	for _, it := range items {
 		r := it.rec
 		if in.role == RoleRemote && !purged && it.phase == 0 && it.rank > 1 {
@@ -260,6 +262,11 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 				return err
 			}
 			purged = true
+			in.q.forget()
+		}
+		if it.phase != phase {
+			phase = it.phase
+			in.q.forget()
 		}
 		action := strings.ToLower(r.Action)
 		if action == "insert" || action == "update" {
@@ -299,6 +306,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 
 type integrator struct {
 	tx       *sql.Tx
+	q        *stmtCache
 	role     Role
 	thisSite int64
 	source   int64
@@ -331,6 +339,7 @@ func (in *integrator) close() {
 	for _, rs := range in.stores {
 		rs.close()
 	}
+	in.q.close()
 }
 
 func (in *integrator) recordStore(ctx context.Context, t *Table) (*recordStore, error) {
@@ -430,7 +439,7 @@ func (in *integrator) allowed(ctx context.Context, storeID string) error {
 	if in.role != RoleCentral {
 		site = in.thisSite
 	}
-	ok, err := storeActiveOn(ctx, in.tx, storeID, site)
+	ok, err := storeActiveOn(ctx, in.q, storeID, site)
 	if err != nil {
 		return err
 	}
@@ -476,7 +485,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			}
 		}
 	}
-	if err := checkRefs(ctx, in.tx, rec); err != nil {
+	if err := checkRefs(ctx, in.q, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
 	}
 	return rs.write(ctx, rec)
@@ -580,7 +589,7 @@ func (in *integrator) merge(ctx context.Context, table string, r bufferRow) erro
 	if err := json.Unmarshal([]byte(r.data.String), &m); err != nil || validID(m.Keep) != nil || validID(m.Delete) != nil || m.Keep == m.Delete {
 		return errorf(EINVALID, "invalid merge record")
 	}
-	if ok, err := refExists(ctx, in.tx, t.Name, m.Keep); err != nil || !ok {
+	if ok, err := refExists(ctx, in.q, t.Name, m.Keep); err != nil || !ok {
 		if err != nil {
 			return err
 		}

@@ -357,18 +357,43 @@ func (rs *recordStore) write(ctx context.Context, rec Record) error {
 }
 
 // refExists reports whether table holds a record with id.
-func refExists(ctx context.Context, tx *sql.Tx, table, id string) (bool, error) {
+func refExists(ctx context.Context, tx queryer, table, id string) (bool, error) {
+	cache, _ := tx.(*stmtCache)
+	if cache != nil && cache.exists[table+"\x00"+id] {
+		return true, nil
+	}
 	var one int
 	err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
+	if err == nil && cache != nil {
+		cache.exists[table+"\x00"+id] = true
+	}
 	return err == nil, err
+}
+
+// invoiceStoreOf returns the store of an invoice.
+func invoiceStoreOf(ctx context.Context, tx queryer, invoiceID string) (string, error) {
+	cache, _ := tx.(*stmtCache)
+	if cache != nil {
+		if s, ok := cache.invoiceStore[invoiceID]; ok {
+			return s, nil
+		}
+	}
+	var storeID string
+	if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err != nil {
+		return "", err
+	}
+	if cache != nil {
+		cache.invoiceStore[invoiceID] = storeID
+	}
+	return storeID, nil
 }
 
 // checkRefs confirms that every reference of rec points at a record that exists, and that a line's store
 // is its invoice's.
-func checkRefs(ctx context.Context, tx *sql.Tx, rec Record) error {
+func checkRefs(ctx context.Context, tx queryer, rec Record) error {
 	for _, f := range rec.Table.Fields {
 		if f.Type != Ref {
 			continue
@@ -386,8 +411,9 @@ func checkRefs(ctx context.Context, tx *sql.Tx, rec Record) error {
 		}
 	}
 	if rec.Table.Name == "invoice_line" {
-		var invoiceStore string
-		if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, rec.Values["invoice_id"]).Scan(&invoiceStore); err != nil {
+		invoiceID, _ := rec.Values["invoice_id"].(string)
+		invoiceStore, err := invoiceStoreOf(ctx, tx, invoiceID)
+		if err != nil {
 			return err
 		}
 		if invoiceStore != rec.Values[StoreField] {
@@ -404,15 +430,14 @@ type writer struct {
 
 // checkOwnership enforces that master data is written only on central and store data only on the site
 // where its store is active.
-func (w writer) checkOwnership(ctx context.Context, tx *sql.Tx, t *Table, storeID string) error {
+func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeID string) error {
 	if t.Kind == Master {
 		if w.settings.Role != RoleCentral {
 			return errorf(EFORBIDDEN, "%s is master data: it can be changed only on the central server", t.Name)
 		}
 		return nil
 	}
-	var siteID int64
-	err := tx.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&siteID)
+	siteID, err := siteOfStore(ctx, tx, storeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errorf(EINVALID, "field store_id: no store with id %q", storeID)
 	}
@@ -449,6 +474,8 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 			return err
 		}
 		defer rs.close()
+		cache := newStmtCache(tx)
+		defer cache.close()
 		for n := 1; ; n++ {
 			raw, err := src()
 			if errors.Is(err, io.EOF) {
@@ -457,7 +484,7 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 			if err != nil {
 				return recordError(n, nil, err)
 			}
-			id, err := w.put(ctx, tx, rs, raw)
+			id, err := w.put(ctx, cache, rs, raw)
 			if err != nil {
 				return recordError(n, raw, err)
 			}
@@ -493,7 +520,7 @@ func nothingWritten(hint string) string {
 	return "; nothing was written"
 }
 
-func (w writer) put(ctx context.Context, tx *sql.Tx, rs *recordStore, raw map[string]any) (string, error) {
+func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (string, error) {
 	t := rs.t
 	if v, given := raw["id"]; given {
 		id, ok := v.(string)
@@ -514,8 +541,7 @@ func (w writer) put(ctx context.Context, tx *sql.Tx, rs *recordStore, raw map[st
 	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
 		// A line belongs to its invoice's store; saying so twice is optional.
 		if invoiceID, ok := raw["invoice_id"].(string); ok {
-			var storeID string
-			if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err == nil {
+			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
 				raw[StoreField] = storeID
 			}
 		}

@@ -343,6 +343,8 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		if err != nil {
 			return err
 		}
+		checks := newStmtCache(tx)
+		defer checks.close()
 		for _, r := range records {
 			if source, seq, ok := splitSyncOutID(r.SyncOutID); ok {
 				res.source = source
@@ -351,7 +353,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 				}
 				marks.raise(source, seq)
 			}
-			code, msg, err := checkPushed(ctx, tx, siteID, r)
+			code, msg, err := checkPushed(ctx, checks, siteID, r)
 			if err != nil {
 				return err
 			}
@@ -377,7 +379,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 }
 
 // checkPushed decides whether a remote may write a pushed record at all.
-func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (code, msg string, err error) {
+func checkPushed(ctx context.Context, tx queryer, siteID int64, r InRecord) (code, msg string, err error) {
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
@@ -431,9 +433,8 @@ func checkPushed(ctx context.Context, tx *sql.Tx, siteID int64, r InRecord) (cod
 	return "", "", nil
 }
 
-func storeActiveOn(ctx context.Context, q dbtx, storeID string, siteID int64) (bool, error) {
-	var on int64
-	err := q.QueryRowContext(ctx, `SELECT site_id FROM store WHERE id = ?`, storeID).Scan(&on)
+func storeActiveOn(ctx context.Context, q queryer, storeID string, siteID int64) (bool, error) {
+	on, err := siteOfStore(ctx, q, storeID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	if rawChild() { // the raw baseline re-executes this binary
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs the whole benchmark at a tiny scale: it proves the harness works, never how fast anything is.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs every scenario")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"-scale", "0.001", "-sites", "3", "-out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	report, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(report, stdout.Bytes()) {
+		t.Error("the report written differs from the one printed")
+	}
+	for _, want := range []string{"| raw insert", "| bulk import", "| initial sync", "| idle cycle", "| push", "| many sites",
+		"## Machine", "CPUs (nproc)", "## Targets", "## Bytes on the wire", "| 1,000 |"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(string(report), "## Failures") {
+		t.Errorf("report has failures:\n%s", report)
+	}
+}
+
+func TestNiceFloor(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want int
+	}{{437512, 430000}, {1_000_000, 1_000_000}, {99, 99}, {1234, 1200}, {0.5, 0}} {
+		if got := niceFloor(c.in); got != c.want {
+			t.Errorf("niceFloor(%v) = %d, want %d", c.in, got, c.want)
+		}
+	}
+}
+
+func TestUUIDsAreDistinctAndWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range 10000 {
+		for _, id := range []string{uuidFor(kindItem, uint64(i)), uuidFor(kindInvoice, uint64(i)), uuidFor(kindInvoiceLine, uint64(i))} {
+			if len(id) != 36 || id[14] != '4' || seen[id] {
+				t.Fatalf("bad or repeated id %q", id)
+			}
+			seen[id] = true
+		}
+	}
+}
+
+func TestPlanShrinksWhatDoesNotFit(t *testing.T) {
+	cfg, err := parseFlags([]string{"-budget", "10m", "-sites", "10"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	b := &bench{cfg: cfg, versionSecs: 0.01, planDeadline: time.Now().Add(10 * time.Minute),
+		raw: map[int]rawResult{1_000_000: {secs: 20}, 10_000: {secs: 0.1}, 100_000: {secs: 1.5}}}
+	b.small = &pipelineResult{items: 10_000, pushLines: 10_000, idleWalls: []float64{0.05},
+		importRes: procResult{Wall: sec(1)}, syncRes: procResult{Wall: sec(2)}, verifySecs: 0.2,
+		putRes: procResult{Wall: sec(0.5)}, pushRes: procResult{Wall: sec(0.5)}}
+	p := b.makePlan()
+	// 1M items cost 200× the raw insert of 10k: about (1+2+0.2)×200×1.25 s = 800 s, more than the 570 s left.
+	if p.items >= 1_000_000 || p.items < 10_000 {
+		t.Errorf("items = %d, want reduced below 1,000,000", p.items)
+	}
+	if p.pushLines != 100_000 || p.perSite != 10_000 {
+		t.Errorf("push lines %d, per site %d: want both kept", p.pushLines, p.perSite)
+	}
+	if p.estimate > 600 {
+		t.Errorf("estimate %.0f s is over the time left", p.estimate)
+	}
+	if len(p.notes) != 1 || !strings.Contains(p.notes[0], "REDUCED: bulk import and initial sync at 1,000,000 items") {
+		t.Errorf("notes = %q", p.notes)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// plan is the sizes the full-size scenarios run at: the configured ones, unless the small run says they
+// would not fit in the time budget.
+type plan struct {
+	items, pushLines, perSite int
+	estimate                  float64 // seconds, for the sizes chosen
+	notes                     []string
+}
+
+// margin allows for what the extrapolation misses.
+const margin = 1.25
+
+// makePlan extrapolates the small run's times to the configured sizes and, where a scenario would not fit its
+// share of the time left, shrinks it to the largest round size that does. The extrapolation assumes that a
+// scenario keeps its ratio to the raw insert, whose cost per row is measured at both sizes before this (it
+// grows with the B-tree), and that a process's fixed cost (start, authentication) does not grow at all.
+func (b *bench) makePlan() plan {
+	s := b.small
+	p := plan{items: b.cfg.items, pushLines: b.cfg.pushLines, perSite: b.cfg.perSite}
+	n := float64(b.cfg.sites)
+	// grow is how much longer n rows take than the small run's m rows, judged by the raw insert.
+	grow := func(n, m int) float64 {
+		rn, okN := b.raw[n]
+		rm, okM := b.raw[m]
+		if !okN || !okM || rm.secs <= 0 {
+			return float64(n) / float64(m)
+		}
+		return max(float64(n)/float64(m), rn.secs/rm.secs)
+	}
+	fixedSync := median(s.idleWalls) + b.versionSecs // an idle cycle: start, authentication, three requests
+	variable := func(secs, fixed float64) float64 { return max(secs-fixed, secs/10) }
+	kItems := grow(p.items, s.items)
+	kPush := grow(p.pushLines, s.pushLines)
+	kSite := grow(p.perSite, s.items)
+
+	est := []float64{
+		margin*(kItems*(variable(s.importRes.Wall.Seconds(), b.versionSecs)+variable(s.syncRes.Wall.Seconds(), fixedSync)+s.verifySecs)+
+			2*fixedSync) + 5*fixedSync,
+		margin * (kPush*(variable(s.putRes.Wall.Seconds(), b.versionSecs)+variable(s.pushRes.Wall.Seconds(), fixedSync)) + 2*fixedSync),
+		// Both phases: initial syncs, each remote's check, and a remote init per site.
+		margin * 2 * n * (kSite*(variable(s.syncRes.Wall.Seconds(), fixedSync)+s.verifySecs/2) + fixedSync + 0.1),
+	}
+	names := []string{"bulk import and initial sync", "push", "many sites"}
+	sizes := []*int{&p.items, &p.pushLines, &p.perSite}
+	units := []string{"items", "invoice lines", "items per site"}
+	shares := []float64{0.55, 0.15, 0.30}
+
+	left := time.Until(b.planDeadline).Seconds() - 30 // the report, and raw baselines at reduced sizes
+	total := est[0] + est[1] + est[2]
+	if total <= left {
+		p.estimate = total
+		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s %.0f s, %s %.0f s, %s %.0f s) from the %s-item run with a %.2f× margin, %.0f s left",
+			total, names[0], est[0], names[1], est[1], names[2], est[2], count(s.items), margin, left))
+		return p
+	}
+	// Scenarios under their share keep their size; the time they leave is shared among the others.
+	alloc := make([]float64, len(est))
+	remaining, overShares := left, 0.0
+	for i := range est {
+		if est[i] <= shares[i]*left {
+			alloc[i] = est[i]
+			remaining -= est[i]
+		} else {
+			overShares += shares[i]
+		}
+	}
+	for i := range est {
+		if alloc[i] == 0 {
+			alloc[i] = max(0, remaining) * shares[i] / overShares
+		}
+		if alloc[i] >= est[i] {
+			p.estimate += est[i]
+			continue
+		}
+		f := alloc[i] / est[i]
+		old := *sizes[i]
+		*sizes[i] = max(1, niceFloor(float64(old)*f))
+		if i == 0 {
+			*sizes[i] = max(*sizes[i], b.cfg.small)
+		}
+		p.estimate += est[i] * float64(*sizes[i]) / float64(old)
+		p.notes = append(p.notes, fmt.Sprintf("REDUCED: %s at %s %s would take about %.0f s with today's code (extrapolated from the %s-item run, %.2f× margin), more than the %.0f s it can have in the %s budget: ran at %s %s instead",
+			names[i], count(old), units[i], est[i], count(s.items), margin, alloc[i], b.cfg.budget, count(*sizes[i]), units[i]))
+	}
+	return p
+}
+
+// niceFloor rounds x down to two significant digits: 437512 becomes 430000.
+func niceFloor(x float64) int {
+	if x < 100 {
+		return int(x)
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(x))-1)
+	return int(math.Floor(x/mag) * mag)
+}
+
+func rowsPerSec(r rawResult, n int) float64 {
+	if r.secs <= 0 {
+		return math.Inf(1)
+	}
+	return float64(n) / r.secs
+}

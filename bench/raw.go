@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// rawEnv names the environment variable that turns this program into the raw-insert child: its value is
+// "ROWS:MODE:PATH", MODE "uuid" or "sequential" (ids item-0000001, ... in key order: the reference only).
+// The baseline runs as its own process so that its peak memory is its own, like every scenario's.
+const rawEnv = "MSUPPLY_BENCH_RAW_CHILD"
+
+// rawChild runs the raw baseline when this process was started as its child, and reports whether it did.
+// The child prints the seconds the insert took (open to close) on stdout.
+func rawChild() bool {
+	spec, ok := os.LookupEnv(rawEnv)
+	if !ok {
+		return false
+	}
+	parts := strings.SplitN(spec, ":", 3)
+	if len(parts) != 3 {
+		fmt.Fprintf(os.Stderr, "bench: bad %s=%q\n", rawEnv, spec)
+		os.Exit(2)
+	}
+	n, err := strconv.Atoi(parts[0])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: bad %s=%q\n", rawEnv, spec)
+		os.Exit(2)
+	}
+	secs, err := rawInsert(context.Background(), parts[2], n, parts[1] == "sequential")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: raw insert: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%.6f\n", secs)
+	os.Exit(0)
+	return true
+}
+
+// rawInsert writes n item rows into a fresh SQLite file in one transaction through one prepared statement:
+// the same columns as the product's item table, no triggers, no other tables, and the product's connection
+// settings (WAL, synchronous=FULL). It is the cost of writing the rows into SQLite at all.
+func rawInsert(ctx context.Context, path string, n int, sequential bool) (float64, error) {
+	start := time.Now()
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE item (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    unit TEXT NOT NULL DEFAULT ''
+)`); err != nil {
+		return 0, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO item (id, code, name, unit) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < n; i++ {
+		it := itemRow(i)
+		if sequential {
+			it.id = "item-" + strconv.Itoa(10_000_000 + i)[1:]
+		}
+		if _, err := stmt.ExecContext(ctx, it.id, it.code, it.name, it.unit); err != nil {
+			return 0, fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	if err := stmt.Close(); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	if err := db.Close(); err != nil {
+		return 0, err
+	}
+	return time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func count(n int) string {
+	s := strconv.Itoa(n)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func mb(bytes int64) string {
+	if bytes <= 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f", float64(bytes)/(1<<20))
+}
+
+// ratio is a scenario's time per record over the raw insert's for rawN rows: 1 is as fast as SQLite itself.
+func (b *bench) ratio(r row) (float64, bool) {
+	raw, ok := b.raw[r.rawN]
+	if !ok || r.rawN == 0 || r.records == 0 || raw.secs <= 0 {
+		return 0, false
+	}
+	return r.secs / float64(r.records) * rowsPerSec(raw, r.rawN), true
+}
+
+func ratioVerdict(ratio, target float64) string {
+	if ratio <= target {
+		return fmt.Sprintf("met (%.2f× raw, target ≤ %g×)", ratio, target)
+	}
+	return fmt.Sprintf("MISSED by %.1f× (%.2f× raw, target ≤ %g×)", ratio/target, ratio, target)
+}
+
+func (b *bench) report() string {
+	var w strings.Builder
+	c := b.cfg
+	fmt.Fprintf(&w, "# Benchmarks\n\n")
+	fmt.Fprintf(&w, "Output of `make bench` (`go run ./bench -out BENCHMARKS.md`): the scenarios of issue 5, each measured against a raw SQLite insert of the same number of rows in the same run. ")
+	fmt.Fprintf(&w, "Every command is the real `msupply-sync` binary run as its own process on loopback; peak RSS is per process.\n\n")
+	fmt.Fprintf(&w, "Run: `go run ./bench -scale %g -sites %d -site-items %d -budget %s`: %s items for the bulk import and initial sync (%s planned), %s for the small datafile, %s invoice lines pushed (%s planned), %d sites × %s items (%s planned).\n\n",
+		c.scale, c.sites, c.siteItems, c.budget, count(b.plan.items), count(c.items), count(c.small),
+		count(b.plan.pushLines), count(c.pushLines), c.sites, count(b.plan.perSite), count(c.perSite))
+
+	for _, n := range b.plan.notes {
+		if strings.HasPrefix(n, "REDUCED") {
+			fmt.Fprintf(&w, "**%s.**\n\n", n)
+		}
+	}
+
+	m := b.machine
+	fmt.Fprintf(&w, "## Machine\n\n")
+	fmt.Fprintf(&w, "- CPUs (nproc): %d\n- CPU: %s\n- Memory: %s\n- Go: %s\n- OS: %s\n- Code: %s\n- Date: %s\n- Process start (`msupply-sync --version`, median of 5): %.1f ms\n",
+		m.CPUs, m.CPUModel, m.MemTotal, m.GoVersion, m.OS, m.Code, m.Date, b.versionSecs*1000)
+	fmt.Fprintf(&w, "- Run time %.0f s; load average %s at the start, %s at the end; other processes kept %.2f of the %d CPUs busy on average",
+		b.runSecs, b.loadStart, b.loadEnd, b.othersOverall, m.CPUs)
+	if b.othersOverall > 0.25 {
+		fmt.Fprintf(&w, ": **the machine was shared, so wall times are inflated; compare ratios and CPU seconds, and see the other-load column**")
+	}
+	fmt.Fprintf(&w, "\n\n")
+
+	fmt.Fprintf(&w, "## Results\n\n")
+	fmt.Fprintf(&w, "Ratio to raw = the scenario's time per record ÷ the raw insert's time per row at the same row count (1.00 is as fast as writing the rows into SQLite at all; lower is better). ")
+	fmt.Fprintf(&w, "Seconds are the wall time of the process, start to exit; CPU s its user + system time; \"server\" is the central `serve` process during that step (CPU from /proc/PID/stat, peak RSS from VmHWM). ")
+	fmt.Fprintf(&w, "Other load is how many of the %d CPUs processes outside the benchmark kept busy meanwhile (from /proc/stat): near 0 the times are clean; near %d they are inflated.\n\n", b.machine.CPUs, b.machine.CPUs)
+	fmt.Fprintf(&w, "| scenario | records | seconds | records/s | ratio to raw | CPU s | peak RSS MB | other load | target | result |\n")
+	fmt.Fprintf(&w, "| --- | --: | --: | --: | --: | --: | --: | --: | --- | --- |\n")
+	for _, r := range b.rows {
+		rate, ratioS, others := "—", "—", "?"
+		if !r.noRate && r.secs > 0 {
+			rate = count(int(float64(r.records) / r.secs))
+		}
+		result := r.result
+		if ratio, ok := b.ratio(r); ok {
+			ratioS = fmt.Sprintf("%.2f", ratio)
+			if r.maxRatio > 0 && result == "" {
+				result = ratioVerdict(ratio, r.maxRatio)
+			}
+		}
+		secs := fmt.Sprintf("%.2f", r.secs)
+		if strings.HasPrefix(r.scenario, "idle") {
+			secs = fmt.Sprintf("%.3f", r.secs)
+		}
+		if r.others >= 0 {
+			others = fmt.Sprintf("%.1f", r.others)
+		}
+		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.scenario, count(r.records), secs, rate, ratioS,
+			r.cpu, r.rss, others, r.target, result)
+	}
+	fmt.Fprintln(&w)
+
+	fmt.Fprintf(&w, "## Targets\n\n")
+	for _, t := range b.targets() {
+		fmt.Fprintf(&w, "- %s\n", t)
+	}
+	fmt.Fprintln(&w)
+
+	fmt.Fprintf(&w, "## Bytes on the wire\n\n")
+	b.wireReport(&w)
+
+	if b.many != nil {
+		fmt.Fprintf(&w, "## Many sites\n\n")
+		for _, ph := range []struct {
+			name string
+			r    manyRun
+		}{{"one after another", b.many.seq}, {"at once", b.many.con}} {
+			fmt.Fprintf(&w, "- %s: %d sites × %s items in %.2f s (per site: median %.2f s, slowest %.2f s), %.2f CPU s in all (remotes and server), other load %.1f CPUs; %d failed, %d said \"database is locked\" or timed out",
+				ph.name, b.many.sites, count(b.many.perSite), ph.r.total, median(ph.r.walls), slices.Max(append([]float64{0}, ph.r.walls...)),
+				ph.r.cpu, ph.r.others, ph.r.failed, ph.r.troubled)
+			if len(ph.r.firstErrs) > 0 {
+				fmt.Fprintf(&w, "; first errors: %s", strings.Join(ph.r.firstErrs, " | "))
+			}
+			fmt.Fprintln(&w)
+		}
+		fmt.Fprintln(&w)
+	}
+
+	fmt.Fprintf(&w, "## Notes\n\n")
+	notes := append([]string{
+		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB). The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
+		"Other load: the benchmark cannot stop other work on the machine; it measures it instead. CPU seconds are less affected by it than wall time.",
+		"Bulk import: the same rows as JSON lines on standard input of `record put item -` on a central datafile (output discarded); the JSON is written before the clock starts.",
+		"Initial sync: `serve --central --listen 127.0.0.1:0 --addr-file` on the imported datafile; a new remote (`init --remote`, a site with one store) runs `run --remote --once` through a counting TCP proxy in the benchmark process, which forwards bytes untouched and spools them; they are parsed and compressed only after the run. Afterwards the item tables of both datafiles are compared with `record checksum`.",
+		"Idle cycle: five more `run --remote --once` with nothing to do; the median wall time minus the median `--version` time, and the most HTTP requests any of them made.",
+		"Push: the remote writes one invoice per 100 lines in its store (untimed), then the invoice lines (`record put invoice_line -`, reported without a target), then `run --remote --once` pushes them; the central's store data is compared with the remote's afterwards. The server's peak memory is reset (clear_refs) before the push so that its figure is the push's own.",
+		"Many sites: one central datafile with twice the sites (each with one store); half are initialised one after another, then the other half all at once, each phase against a freshly started server. A site fails if its process exits non-zero or its items differ from the central's; any mention of \"database is locked\" or a timeout on its standard error is counted too.",
+		"Sizes too large for the time budget (-budget) are reduced after the small run, which is extrapolated assuming each scenario keeps its ratio to the raw insert (measured at both sizes) plus a margin; a reduction is stated at the top and below.",
+	}, b.notes...)
+	for _, n := range notes {
+		fmt.Fprintf(&w, "- %s\n", n)
+	}
+	if len(b.failures) > 0 {
+		fmt.Fprintf(&w, "\n## Failures\n\n")
+		for _, f := range b.failures {
+			fmt.Fprintf(&w, "- %s\n", f)
+		}
+	}
+	return w.String()
+}
+
+// targets states each target of issue 5: met, or by how much it is missed.
+func (b *bench) targets() []string {
+	var out []string
+	big, small := b.big, b.small
+	label := func(p *pipelineResult) string { return count(p.items) + " items" }
+	if big == nil {
+		out = append(out, "bulk import, initial sync, memory, idle cycle at full size and push: not measured (see Failures)")
+	} else {
+		if r, ok := b.rawRatio(big.importRes.Wall.Seconds(), big.items, big.items); ok {
+			out = append(out, fmt.Sprintf("Bulk import of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 2),
+				b.cpuRatio(big.importRes.CPU, 0, big.items, big.items)))
+		}
+		if r, ok := b.rawRatio(big.syncRes.Wall.Seconds(), big.items, big.items); ok {
+			out = append(out, fmt.Sprintf("Initial sync of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 3),
+				b.cpuRatio(big.syncRes.CPU, big.syncServerCPU, big.items, big.items)))
+		}
+		out = append(out, memTarget("remote", big.syncRes.MaxRSS, small.syncRes.MaxRSS, big.items, small.items))
+		out = append(out, memTarget("central server", big.syncServerPeak, small.syncServerPeak, big.items, small.items))
+		for _, p := range uniq(small, big) {
+			reqs, work := slices.Max(p.idleRequests), p.idleWork()
+			out = append(out, fmt.Sprintf("Idle cycle at %s: %d requests (target ≤ 3), %.1f ms beyond process start (target < 50 ms): %s", label(p),
+				reqs, work*1000, idleVerdict(reqs, work)))
+		}
+		if r, ok := b.rawRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines); ok {
+			out = append(out, fmt.Sprintf("Push of %s invoice lines (+ %s invoices): %s; by CPU time %s", count(big.pushLines), count(big.invoices),
+				ratioVerdict(r, 3), b.cpuRatio(big.pushRes.CPU, big.pushServerCPU, big.pushLines+big.invoices, big.pushLines)))
+		}
+	}
+	if m := b.many; m != nil && m.seq.total > 0 && m.con.total > 0 {
+		ok := m.con.ok()
+		s := fmt.Sprintf("%d sites initialising at once: %d of %d succeeded, %d locked or timed out (%s); %.2f s at once vs %.2f s one after another, %.2f× (%s); CPU %.1f s at once vs %.1f s; server peak RSS %s MB at once vs %s MB",
+			m.sites, m.sites-m.con.failed, m.sites, m.con.troubled, metText(ok), m.con.total, m.seq.total, m.con.total/m.seq.total,
+			metText(m.con.total <= m.seq.total), m.con.cpu, m.seq.cpu, mb(m.conServ), mb(m.seqServer))
+		out = append(out, s)
+	} else {
+		out = append(out, "many sites: not measured (see Failures)")
+	}
+	if b.plan.items > 0 && (b.plan.items < b.cfg.items || b.plan.pushLines < b.cfg.pushLines || b.plan.perSite < b.cfg.perSite) {
+		out = append(out, fmt.Sprintf("Caution: to fit the time budget these ran at %s items (planned %s), %s invoice lines (planned %s) and %s items per site (planned %s).",
+			count(b.plan.items), count(b.cfg.items), count(b.plan.pushLines), count(b.cfg.pushLines), count(b.plan.perSite), count(b.cfg.perSite)))
+	}
+	return out
+}
+
+// cpuRatio compares the CPU time of a step (the process and the server) with the raw insert's for the same
+// rows, and says which process spent most of it: unlike wall time, it hardly depends on other load.
+func (b *bench) cpuRatio(proc, server float64, records, rawN int) string {
+	raw, ok := b.raw[rawN]
+	if !ok || raw.cpu <= 0 || records == 0 {
+		return "unknown"
+	}
+	r := (proc + server) / (raw.cpu * float64(records) / float64(rawN))
+	s := fmt.Sprintf("%.2f× raw", r)
+	if server > 0 {
+		who, most := "the remote", proc
+		if server > proc {
+			who, most = "the server", server
+		}
+		s += fmt.Sprintf(" (%.1f CPU s, %.0f%% of it in %s)", proc+server, 100*most/(proc+server), who)
+	}
+	return s
+}
+
+func uniq(ps ...*pipelineResult) []*pipelineResult {
+	var out []*pipelineResult
+	for _, p := range ps {
+		if p != nil && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (b *bench) rawRatio(secs float64, records, rawN int) (float64, bool) {
+	return b.ratio(row{secs: secs, records: records, rawN: rawN})
+}
+
+func idleVerdict(reqs int, work float64) string {
+	var miss []string
+	if reqs > 3 {
+		miss = append(miss, fmt.Sprintf("%d requests is %d over", reqs, reqs-3))
+	}
+	if work >= 0.050 {
+		miss = append(miss, fmt.Sprintf("%.1f ms is %.1f× the limit", work*1000, work/0.050))
+	}
+	if len(miss) == 0 {
+		return "met"
+	}
+	return "MISSED: " + strings.Join(miss, ", ")
+}
+
+// memTarget: under 150 MB, and flat as the datafile grows (no more than a fifth or 10 MB above the small run).
+func memTarget(who string, big, small int64, bigN, smallN int) string {
+	const limit = 150 << 20
+	s := fmt.Sprintf("Peak RSS of the %s during the initial sync: %s MB at %s items (target < 150 MB: %s), %s MB at %s items", who,
+		mb(big), count(bigN), metText(big > 0 && big < limit), mb(small), count(smallN))
+	if bigN > smallN && small > 0 {
+		flat := big <= small+small/5 || big-small <= 10<<20
+		grow := "flat"
+		if !flat {
+			grow = fmt.Sprintf("NOT flat: it grew %.1f×", float64(big)/float64(small))
+		}
+		s += fmt.Sprintf(" (%s)", grow)
+	}
+	if big >= limit {
+		s += fmt.Sprintf(": MISSED by %.1f×", float64(big)/float64(limit))
+	}
+	return s
+}
+
+func (b *bench) wireReport(w *strings.Builder) {
+	type line struct {
+		name    string
+		st      wireStats
+		records int
+	}
+	var lines []line
+	for _, p := range uniq(b.small, b.big) {
+		lines = append(lines,
+			line{"initial sync, " + count(p.items) + " items", p.syncWire, p.items},
+			line{"idle cycle at " + count(p.items) + " items (one)", p.idleWire, 0},
+			line{"push, " + count(p.pushLines) + " lines + " + count(p.invoices) + " invoices", p.pushWire, p.pushLines + p.invoices})
+	}
+	if len(lines) == 0 {
+		fmt.Fprintf(w, "Not measured.\n\n")
+		return
+	}
+	gz := false
+	for _, l := range lines {
+		gz = gz || l.st.serverGzips() || l.st.UpGzipped > 0
+	}
+	if gz {
+		fmt.Fprintf(w, "The product compresses bodies (Content-Encoding: gzip): \"on the wire\" is what was sent, \"uncompressed\" the same with the bodies decompressed.\n\n")
+	} else {
+		fmt.Fprintf(w, "The server sent no gzip responses although the remote's Go HTTP client asks for them (Accept-Encoding: gzip): \"gzip\" is what the same bodies would take gzipped (default level, one stream per body), computed by the benchmark; headers count as they were.\n\n")
+	}
+	fmt.Fprintf(w, "| transfer | connections | requests | records | bytes on the wire | bytes/record on the wire | bytes/record uncompressed | bytes/record gzip | gzipped bodies (up/down) |\n")
+	fmt.Fprintf(w, "| --- | --: | --: | --: | --: | --: | --: | --: | --: |\n")
+	for _, l := range lines {
+		per := func(n int64) string {
+			if l.records == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.1f", float64(n)/float64(l.records))
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %d/%d |\n", l.name, l.st.Conns, l.st.Requests, count(l.records),
+			count(int(l.st.total())), per(l.st.total()), per(l.st.totalUncompressed()), per(l.st.totalGzip()), l.st.UpGzipped, l.st.DownGzipped)
+		if l.st.ParseErr != "" {
+			b.notes = append(b.notes, "wire statistics of "+l.name+" are partial: "+l.st.ParseErr)
+		}
+	}
+	fmt.Fprintln(w)
+}
