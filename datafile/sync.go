@@ -345,6 +345,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		}
 		checks := newStmtCache(tx)
 		defer checks.close()
+		var accepted []InRecord
 		for _, r := range records {
 			if source, seq, ok := splitSyncOutID(r.SyncOutID); ok {
 				res.source = source
@@ -361,9 +362,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 				res.Rejections = append(res.Rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
 				continue
 			}
-			if err := buf.add(ctx, siteID, r); err != nil {
-				return err
-			}
+			accepted = append(accepted, r)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET unsent_records = ? WHERE id = ?`, max(remaining, 0), siteID); err != nil {
 			return err
@@ -372,7 +371,27 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			return err
 		}
 		res.HighWater = marks.seen[res.source]
-		res.Integration, err = integrate(ctx, tx, RoleCentral, siteID, siteID)
+		// Records still waiting from earlier pushes (they referred to records not yet received) are tried
+		// again after this batch, which may hold what they were waiting for.
+		var waiting int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, siteID).Scan(&waiting); err != nil {
+			return err
+		}
+		in, err := newIntegrator(ctx, tx, RoleCentral, CentralSiteID, siteID)
+		if err != nil {
+			return err
+		}
+		err = in.direct(ctx, buf, waiting > 0, accepted, &res.Integration)
+		in.close()
+		if err := in.finish(ctx, err); err != nil {
+			return err
+		}
+		if waiting == 0 {
+			return nil
+		}
+		retried, err := integrate(ctx, tx, RoleCentral, siteID, siteID)
+		res.Integration.Integrated += retried.Integrated
+		res.Integration.Failed, res.Integration.Dropped = retried.Failed, retried.Dropped
 		return err
 	})
 	return res, err
