@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -110,15 +111,40 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 		return err
 	}
 	var in io.Reader = env.Stdin
+	var size int64 // of the input, when it is a file: what lets progress say how much is left
 	if arg := c.Args().Get(1); arg != "" && arg != "-" {
 		in = strings.NewReader(arg)
+	} else if f, ok := env.Stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
 	}
 	db, err := openDatafile(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ids, err := db.PutRecords(c.Context, t.Name, jsonRecords(in))
+	counted := &countingReader{r: in}
+	next := jsonRecords(counted)
+	bar, _ := env.newProgress()
+	done := int64(0)
+	source := func() (map[string]any, error) {
+		raw, err := next()
+		if err == nil {
+			done++
+			if done%1000 == 0 {
+				bar.Update("imported", done, estimateTotal(done, counted.n, size))
+			}
+		}
+		return raw, err
+	}
+	ids, err := db.PutRecords(c.Context, t.Name, source)
+	if done >= 1000 {
+		if err == nil {
+			bar.Update("imported", done, done)
+		}
+		bar.Finish()
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +154,27 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 		w.WriteByte('\n')
 	}
 	return w.Flush()
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// estimateTotal guesses how many records an input file holds from how many its first bytes held; 0 means
+// unknown. The reader reads ahead, so the guess errs low until the end.
+func estimateTotal(done, bytesRead, size int64) int64 {
+	if size <= 0 || bytesRead <= 0 {
+		return 0
+	}
+	return max(done, done*size/bytesRead)
 }
 
 // jsonRecords reads one object, an array of objects, or a stream of objects (JSON lines) from r.

@@ -34,3 +34,18 @@ func TestStaleness(t *testing.T) {
 		t.Errorf("coloured cell = %q", got)
 	}
 }
+
+func TestEstimateTotal(t *testing.T) {
+	tests := []struct{ done, read, size, want int64 }{
+		{1000, 50_000, 200_000, 4000}, // a quarter of the file held 1000 records
+		{1000, 50_000, 0, 0},          // not a file: unknown
+		{1000, 0, 200_000, 0},
+		{4000, 200_000, 200_000, 4000},
+		{4100, 200_000, 200_000, 4100}, // never below what is done
+	}
+	for _, tt := range tests {
+		if got := estimateTotal(tt.done, tt.read, tt.size); got != tt.want {
+			t.Errorf("estimateTotal(%d, %d, %d) = %d, want %d", tt.done, tt.read, tt.size, got, tt.want)
+		}
+	}
+}

@@ -85,10 +85,12 @@ func (env *Env) runSyncGenerate(c *cli.Context) error {
 		if c.IsSet("site") {
 			return usageErrorf("--site is for the central server; a remote generates its own stores' data")
 		}
+		bar, _ := env.newProgress()
 		n, err := db.GenerateForCentral(c.Context)
 		if err != nil {
 			return err
 		}
+		bar.Update("queued", n, n)
 		fmt.Fprintf(env.Stdout, "queued %d records to push to the central server\n", n)
 		return nil
 	}
@@ -103,10 +105,12 @@ func (env *Env) runSyncGenerate(c *cli.Context) error {
 		}
 		siteID = site.ID
 	}
+	bar, _ := env.newProgress()
 	n, err := db.GenerateForSites(c.Context, siteID, c.Bool("new"))
 	if err != nil {
 		return err
 	}
+	bar.Update("queued", n, n)
 	fmt.Fprintf(env.Stdout, "queued %d records for remote sites\n", n)
 	return nil
 }
