@@ -64,7 +64,8 @@ speaking the mSupply v5 sync protocol. Each command works on one datafile (--dat
 MSUPPLY_DATAFILE, default ./msupply.db).
 
 Start with 'msupply-sync init --central' on the server, add sites and stores (or describe them
-in a TOML file for 'msupply-sync provision'), then set up each remote with 'msupply-sync init --remote'.`,
+in a TOML file for 'msupply-sync provision'), serve them with 'msupply-sync serve --central', then
+set up each remote with 'msupply-sync wizard' (or 'init --remote') and 'msupply-sync run --remote'.`,
 		Version:         Version,
 		Reader:          env.Stdin,
 		Writer:          env.Stdout,

@@ -108,6 +108,7 @@ type bufferRow struct {
 	recordID string
 	action   string
 	data     sql.NullString
+	rec      *Record // already decoded and normalised, when the record comes straight from checkPushed
 }
 
 // integrate applies the buffered records from source: upserts in dependency order, then deletes in the
@@ -272,7 +273,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if action == "insert" || action == "update" {
 			action = "upsert"
 		}
-		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}}
+		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked}
 		if action == "merge" {
 			if err := buf.add(ctx, in.source, r); err != nil {
 				return err
@@ -453,16 +454,20 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	if in.role == RoleCentral && t.Kind == Master {
 		return errDrop
 	}
-	raw, err := DecodeObject([]byte(r.data.String))
-	if err != nil {
-		return err
-	}
-	if id, _ := raw["id"].(string); id != r.recordID {
-		return errorf(EINVALID, "recordData.id does not match recordId")
-	}
-	rec, err := t.normalise(raw, nil)
-	if err != nil {
-		return errorf(EINVALID, "%v", err)
+	var rec Record
+	if r.rec != nil && r.rec.Table == t {
+		rec = *r.rec
+	} else {
+		raw, err := DecodeObject([]byte(r.data.String))
+		if err != nil {
+			return err
+		}
+		if id, _ := raw["id"].(string); id != r.recordID {
+			return errorf(EINVALID, "recordData.id does not match recordId")
+		}
+		if rec, err = t.normalise(raw, nil); err != nil {
+			return errorf(EINVALID, "%v", err)
+		}
 	}
 	rs, err := in.recordStore(ctx, t)
 	if err != nil {

@@ -32,6 +32,10 @@ type InRecord struct {
 	RecordID  string
 	Action    string // insert, update, delete or merge
 	Data      json.RawMessage
+
+	// checked is the record as checkPushed decoded and normalised it, so that writing it does not decode
+	// it a second time.
+	checked *Record
 }
 
 // Rejection says why a pushed record was refused for good.
@@ -354,7 +358,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 				}
 				marks.raise(source, seq)
 			}
-			code, msg, err := checkPushed(ctx, checks, siteID, r)
+			code, msg, err := checkPushed(ctx, checks, siteID, &r)
 			if err != nil {
 				return err
 			}
@@ -398,7 +402,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 }
 
 // checkPushed decides whether a remote may write a pushed record at all.
-func checkPushed(ctx context.Context, tx queryer, siteID int64, r InRecord) (code, msg string, err error) {
+func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (code, msg string, err error) {
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
@@ -427,6 +431,7 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r InRecord) (cod
 		if err != nil {
 			return RejectInvalid, err.Error(), nil
 		}
+		r.checked = &rec
 		stores = append(stores, rec.StoreID())
 	default:
 		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action), nil
