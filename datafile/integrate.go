@@ -58,31 +58,6 @@ func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord) error 
 	return err
 }
 
-// BufferRecords stores received records for integration and, in the same transaction, sets the central
-// cursor when cursor > 0: the cursor never runs ahead of the data it covers.
-func (db *DB) BufferRecords(ctx context.Context, source int64, records []InRecord, cursor int64) error {
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		buf, err := newBufferWriter(ctx, tx, db.timestamp())
-		if err != nil {
-			return err
-		}
-		defer buf.close()
-		for _, r := range records {
-			if _, ok := syncTableRank(r.Table); !ok {
-				return fmt.Errorf("received a record of unknown table %q", r.Table)
-			}
-			if err := buf.add(ctx, source, r); err != nil {
-				return err
-			}
-		}
-		if cursor > 0 {
-			_, err := tx.ExecContext(ctx, `UPDATE sync_state SET central_cursor = max(central_cursor, ?)`, cursor)
-			return err
-		}
-		return nil
-	})
-}
-
 // Integrate writes everything buffered on a remote into its tables, in one transaction.
 func (db *DB) Integrate(ctx context.Context) (IntegrationResult, error) {
 	var res IntegrationResult
