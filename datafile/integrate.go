@@ -468,6 +468,10 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	if err := checkRefs(ctx, in.q, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
 	}
+	// A plain insert is much cheaper than an upsert, and an initialisation inserts everything.
+	if taken, err := rs.insertNew(ctx, rec); err != nil || !taken {
+		return err
+	}
 	return rs.write(ctx, rec)
 }
 

@@ -258,6 +258,7 @@ type recordStore struct {
 	tx     *sql.Tx
 	get    *sql.Stmt
 	upsert *sql.Stmt
+	insert *sql.Stmt
 }
 
 func newRecordStore(ctx context.Context, tx *sql.Tx, t *Table) (*recordStore, error) {
@@ -280,12 +281,32 @@ func newRecordStore(ctx context.Context, tx *sql.Tx, t *Table) (*recordStore, er
 		get.Close()
 		return nil, err
 	}
-	return &recordStore{t: t, tx: tx, get: get, upsert: upsert}, nil
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO `+t.Name+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
+	if err != nil {
+		get.Close()
+		upsert.Close()
+		return nil, err
+	}
+	return &recordStore{t: t, tx: tx, get: get, upsert: upsert, insert: insert}, nil
 }
 
 func (rs *recordStore) close() {
 	rs.get.Close()
 	rs.upsert.Close()
+	rs.insert.Close()
+}
+
+// insertNew writes rec only if no record has its id; taken reports that one has.
+func (rs *recordStore) insertNew(ctx context.Context, rec Record) (taken bool, err error) {
+	args := make([]any, 0, len(rs.t.Fields)+1)
+	for _, col := range rs.t.Columns() {
+		args = append(args, sqlValue(rec.Values[col]))
+	}
+	_, err = rs.insert.ExecContext(ctx, args...)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: "+rs.t.Name+".id") {
+		return true, nil
+	}
+	return false, err
 }
 
 func (rs *recordStore) load(ctx context.Context, id string) (*Record, error) {
@@ -534,6 +555,12 @@ func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[st
 		raw["id"] = uuid.NewString()
 	}
 	id := raw["id"].(string)
+	// Most records of a bulk import are new: write them as new first, and only when the id turns out to be
+	// taken read the record as it stands and merge. A record that is not valid as new (an update naming
+	// only some fields) goes the long way too, which also gives the right error when it is invalid.
+	if inserted, err := w.putNew(ctx, tx, rs, raw); err != nil || inserted {
+		return id, err
+	}
 	existing, err := rs.load(ctx, id)
 	if err != nil {
 		return "", err
@@ -568,6 +595,31 @@ func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[st
 		return "", err
 	}
 	return id, nil
+}
+
+// putNew writes raw as a new record when it is valid as one; inserted is false when it is not, or when
+// its id is taken, and nothing was written.
+func (w writer) putNew(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (inserted bool, err error) {
+	t := rs.t
+	if t.Name == "invoice_line" && raw[StoreField] == nil {
+		if invoiceID, ok := raw["invoice_id"].(string); ok {
+			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
+				raw[StoreField] = storeID
+			}
+		}
+	}
+	rec, err := t.normalise(raw, nil)
+	if err != nil {
+		return false, nil
+	}
+	if w.checkOwnership(ctx, tx, t, rec.StoreID()) != nil || checkRefs(ctx, tx, rec) != nil {
+		return false, nil
+	}
+	taken, err := rs.insertNew(ctx, rec)
+	if err != nil || taken {
+		return false, err
+	}
+	return true, nil
 }
 
 // GetRecord returns the record of table with id, or a not_found error.
