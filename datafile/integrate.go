@@ -448,6 +448,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	if err != nil {
 		return err
 	}
+	exists := false
 	if t.Kind == StoreData {
 		if err := in.allowed(ctx, rec.StoreID()); err != nil {
 			return err
@@ -459,6 +460,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 		if err != nil {
 			return err
 		}
+		exists = existing != nil
 		if existing != nil && existing.StoreID() != rec.StoreID() {
 			if err := in.allowed(ctx, existing.StoreID()); err != nil {
 				return err
@@ -467,6 +469,9 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	}
 	if err := checkRefs(ctx, in.q, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
+	}
+	if exists {
+		return rs.write(ctx, rec)
 	}
 	// A plain insert is much cheaper than an upsert, and an initialisation inserts everything.
 	if taken, err := rs.insertNew(ctx, rec); err != nil || !taken {
