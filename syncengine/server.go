@@ -95,8 +95,8 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	mux.HandleFunc("GET "+PathSite, s.authed("site", s.handleSite))
 	mux.HandleFunc("GET "+PathSiteStatus, s.authed("site_status", s.handleSiteStatus))
 	mux.HandleFunc("POST "+PathInitialise, s.authed("initialise", s.handleInitialise))
-	mux.HandleFunc("GET "+PathCentralRecords, s.authed("central_records", s.handleCentralRecords))
-	mux.HandleFunc("GET "+PathQueuedRecords, s.authed("queued_records", s.handleGetQueued))
+	mux.HandleFunc("GET "+PathCentralRecords, s.authed("central_records", gzipped(s.handleCentralRecords)))
+	mux.HandleFunc("GET "+PathQueuedRecords, s.authed("queued_records", gzipped(s.handleGetQueued)))
 	mux.HandleFunc("POST "+PathQueuedRecords, s.authed("push", s.handlePush))
 	mux.HandleFunc("POST "+PathAcknowledgedRecords, s.authed("acknowledged_records", s.handleAcknowledge))
 	// Whatever no route takes still gets a v5 error body: a known path with another method is 405, any

@@ -2,6 +2,7 @@ package syncengine
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -422,4 +423,41 @@ func pushOnce(t *testing.T, r *testRemote) QueuedBatch {
 		t.Fatal(err)
 	}
 	return batch
+}
+
+func TestPulledPagesAreGzippedWhenAccepted(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	for _, gz := range []bool{true, false} {
+		req, _ := http.NewRequest("GET", n.http.URL+PathCentralRecords+"?cursor=0&limit=100", nil)
+		req.SetBasicAuth("North", datafile.PasswordDigest("north-password"))
+		req.Header.Set(HeaderHardwareID, "hw-1")
+		req.Header.Set(HeaderVersion, "14")
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		// A transport with compression off hands back the body as sent.
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != gz {
+			t.Fatalf("accept gzip %v: Content-Encoding %q", gz, resp.Header.Get("Content-Encoding"))
+		}
+		if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var batch CentralBatch
+		if err := json.Unmarshal(body, &batch); err != nil || len(batch.Data) == 0 {
+			t.Fatalf("accept gzip %v: %v, %d records", gz, err, len(batch.Data))
+		}
+	}
 }
