@@ -95,8 +95,8 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 		return res, err
 	}
 	defer in.close()
-	var waiting int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, source).Scan(&waiting); err != nil || waiting == 0 {
+	waiting, err := hasBuffered(ctx, tx, source)
+	if err != nil || !waiting {
 		return res, in.finish(ctx, err)
 	}
 	tables := rankedTables()
@@ -122,6 +122,13 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 		}
 	}
 	return res, in.finish(ctx, nil)
+}
+
+// hasBuffered reports whether records from source wait in the buffer.
+func hasBuffered(ctx context.Context, q queryer, source int64) (bool, error) {
+	var waiting bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sync_buffer WHERE source_site_id = ?)`, source).Scan(&waiting)
+	return waiting, err
 }
 
 // newIntegrator prepares a transaction for writing records that came from source: the change log marks
@@ -182,11 +189,11 @@ func (db *DB) IntegrateBatch(ctx context.Context, source int64, records []InReco
 			return err
 		}
 		defer buf.close()
-		var buffered int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, source).Scan(&buffered); err != nil {
+		buffered, err := hasBuffered(ctx, tx, source)
+		if err != nil {
 			return err
 		}
-		if err := in.direct(ctx, buf, buffered > 0, records, &res); err != nil {
+		if err := in.direct(ctx, buf, buffered, records, &res); err != nil {
 			return err
 		}
 		if cursor > 0 {

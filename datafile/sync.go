@@ -377,20 +377,20 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		res.HighWater = marks.seen[res.source]
 		// Records still waiting from earlier pushes (they referred to records not yet received) are tried
 		// again after this batch, which may hold what they were waiting for.
-		var waiting int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id = ?`, siteID).Scan(&waiting); err != nil {
+		waiting, err := hasBuffered(ctx, tx, siteID)
+		if err != nil {
 			return err
 		}
 		in, err := newIntegrator(ctx, tx, RoleCentral, CentralSiteID, siteID)
 		if err != nil {
 			return err
 		}
-		err = in.direct(ctx, buf, waiting > 0, accepted, &res.Integration)
+		err = in.direct(ctx, buf, waiting, accepted, &res.Integration)
 		in.close()
 		if err := in.finish(ctx, err); err != nil {
 			return err
 		}
-		if waiting == 0 {
+		if !waiting {
 			return nil
 		}
 		retried, err := integrate(ctx, tx, RoleCentral, siteID, siteID)
