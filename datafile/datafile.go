@@ -71,7 +71,12 @@ func dsn(path string, mode string) string {
 	// power cut on this side.
 	// temp_store MEMORY keeps the statement journals SQLite opens for every write that fires triggers in
 	// memory; on disk they cost a system call per page on every record written.
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "temp_store(2)"} {
+	// cache_size 32 MiB (SQLite's default is 2 MiB) keeps the upper levels of the indexes that random ids
+	// land all over in memory while a sync writes; soft_heap_limit, which SQLite applies to the whole
+	// process, makes the page caches of many connections (a server serving many sites) recycle pages
+	// rather than grow past 64 MiB together.
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "temp_store(2)",
+		"cache_size(-32768)", "soft_heap_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
 	u.RawQuery = q.Encode()
