@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
@@ -318,20 +319,49 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 	}
 }
 
+// fetchedBatch is a page of master data fetched ahead of its integration.
+type fetchedBatch struct {
+	batch CentralBatch
+	took  time.Duration
+	err   error
+}
+
+// pullCentral pages through the central server's master data. The next page is fetched while the current
+// one is written, so the server's reading and the network overlap the remote's writing; the cursor still
+// moves only in the transaction that writes a page, so a page fetched ahead and never written is simply
+// fetched again by the next cycle.
 func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor int64) error {
 	start := cursor
+	ctx, cancel := context.WithCancel(ctx)
+	var fetching sync.WaitGroup
+	defer func() {
+		cancel()
+		fetching.Wait()
+	}()
+	fetch := func(from int64) <-chan fetchedBatch {
+		size := r.requestSize(ctx)
+		out := make(chan fetchedBatch, 1)
+		fetching.Add(1)
+		go func() {
+			defer fetching.Done()
+			began := time.Now()
+			batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, from, size) })
+			out <- fetchedBatch{batch: batch, took: time.Since(began), err: err}
+		}()
+		return out
+	}
+	ahead := fetch(cursor)
 	for {
 		if err := r.stopping(); err != nil {
 			return err
 		}
-		size := r.requestSize(ctx)
-		began := time.Now()
-		batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, cursor, size) })
-		if err != nil {
-			return fmt.Errorf("pull master data: %w", err)
+		got := <-ahead
+		if got.err != nil {
+			return fmt.Errorf("pull master data: %w", got.err)
 		}
-		r.adapt(ctx, time.Since(began), false)
+		batch := got.batch
 		if len(batch.Data) == 0 {
+			r.adapt(ctx, got.took, false)
 			return nil
 		}
 		recs := make([]datafile.InRecord, 0, len(batch.Data))
@@ -343,6 +373,10 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 			recs = append(recs, fromWire("", rec.SyncRecord))
 			next = max(next, rec.ID)
 		}
+		if next < batch.MaxCursor {
+			ahead = fetch(next)
+		}
+		r.adapt(ctx, got.took, false)
 		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, recs, next)
 		if err != nil {
 			return err
