@@ -328,6 +328,9 @@ func pageLimit(r *http.Request) (int, error) {
 		return DefaultPageLimit, nil
 	}
 	n, err := strconv.Atoi(v)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, badRequest("limit is too large to read; pages hold at most %d records, so ask for %d", MaxPageLimit, MaxPageLimit)
+	}
 	if err != nil || n < 1 {
 		return 0, badRequest("limit must be a whole number of at least 1")
 	}

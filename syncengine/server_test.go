@@ -159,6 +159,7 @@ func TestBadRequests(t *testing.T) {
 		{"oversized body", with("POST", PathQueuedRecords, append([]byte(`{"data":[`), bytes.Repeat([]byte(" "), MaxRequestBody+10)...)), 413, CodeRequestTooLarge},
 		{"negative limit", with("GET", PathQueuedRecords+"?limit=-1", nil), 400, CodeInvalidRequest},
 		{"text limit", with("GET", PathCentralRecords+"?limit=lots", nil), 400, CodeInvalidRequest},
+		{"limit past 64 bits", with("GET", PathCentralRecords+"?limit=99999999999999999999", nil), 400, CodeInvalidRequest},
 		{"negative cursor", with("GET", PathCentralRecords+"?cursor=-5", nil), 400, CodeInvalidRequest},
 		{"malformed acknowledgement", with("POST", PathAcknowledgedRecords, []byte(`{"syncIDs": "1"}`)), 400, CodeInvalidRequest},
 	}
@@ -168,6 +169,10 @@ func TestBadRequests(t *testing.T) {
 			status, eb, data := n.do(t, tt.call)
 			if status != tt.wantStatus || eb.Error.Code != tt.wantCode {
 				t.Fatalf("got %d %q (%.200s), want %d %q", status, eb.Error.Code, data, tt.wantStatus, tt.wantCode)
+			}
+			if strings.Contains(tt.call.path, "limit=9999") && !strings.Contains(eb.Error.Message, "too large") {
+				// "at least 1" would send the caller looking for a sign error that is not there.
+				t.Fatalf("message %q does not say the limit is too large", eb.Error.Message)
 			}
 			if after := checksum(t, n.central, ""); !equalSums(before, after) {
 				t.Fatal("a refused request changed the central datafile")
