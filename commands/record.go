@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,6 +145,9 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 			bar.Update("imported", done, done)
 		}
 		bar.Finish()
+	}
+	if errors.Is(err, context.Canceled) {
+		return failf("import interrupted; nothing was written").withHint("run the command again to import the records")
 	}
 	if err != nil {
 		return err

@@ -318,12 +318,20 @@ func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.tx != nil {
 		return fn(db.tx)
 	}
-	tx, err := db.sql.BeginTx(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The transaction itself is not tied to ctx: database/sql would then watch ctx with a goroutine for
+	// every query in it. A cancelled ctx still ends the work, through the statements fn runs with it.
+	tx, err := db.sql.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return err
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return err
 	}
 	return tx.Commit()

@@ -84,6 +84,10 @@ type bufferRow struct {
 	action   string
 	data     sql.NullString
 	rec      *Record // already decoded and normalised, when the record comes straight from checkPushed
+	// absent: checkPushed found no record with this id in this transaction. A second copy of the same id
+	// later in the batch still says so; writing it then finds the id taken and updates the first copy,
+	// which this site was allowed to write.
+	absent bool
 }
 
 // integrate applies the buffered records from source: upserts in dependency order, then deletes in the
@@ -174,6 +178,9 @@ func rankedTables() []string {
 func (db *DB) IntegrateBatch(ctx context.Context, source int64, records []InRecord, cursor int64) (IntegrationResult, error) {
 	var res IntegrationResult
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// A batch is at most a page of records and quick to write; watching ctx for each of its statements
+		// would cost a goroutine apiece.
+		ctx := context.WithoutCancel(ctx)
 		res = IntegrationResult{}
 		s, err := db.settings(ctx, tx)
 		if err != nil {
@@ -255,7 +262,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if action == "insert" || action == "update" {
 			action = "upsert"
 		}
-		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked}
+		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked, absent: r.absent}
 		if action == "merge" {
 			if err := buf.add(ctx, in.source, r); err != nil {
 				return err
@@ -463,14 +470,16 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 		if in.unpushed[t.Name+"\x00"+r.recordID] {
 			return errDrop
 		}
-		existing, err := rs.load(ctx, r.recordID)
-		if err != nil {
-			return err
-		}
-		exists = existing != nil
-		if existing != nil && existing.StoreID() != rec.StoreID() {
-			if err := in.allowed(ctx, existing.StoreID()); err != nil {
+		if !r.absent {
+			existing, err := rs.load(ctx, r.recordID)
+			if err != nil {
 				return err
+			}
+			exists = existing != nil
+			if existing != nil && existing.StoreID() != rec.StoreID() {
+				if err := in.allowed(ctx, existing.StoreID()); err != nil {
+					return err
+				}
 			}
 		}
 	}

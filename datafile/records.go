@@ -497,7 +497,13 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 		defer rs.close()
 		cache := newStmtCache(tx)
 		defer cache.close()
+		// An import can be millions of records: ctx is checked once a record rather than watched by a
+		// goroutine for each statement.
+		quiet := context.WithoutCancel(ctx)
 		for n := 1; ; n++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			raw, err := src()
 			if errors.Is(err, io.EOF) {
 				break
@@ -505,7 +511,7 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 			if err != nil {
 				return recordError(n, nil, err)
 			}
-			id, err := w.put(ctx, cache, rs, raw)
+			id, err := w.put(quiet, cache, rs, raw)
 			if err != nil {
 				return recordError(n, raw, err)
 			}

@@ -36,6 +36,9 @@ type InRecord struct {
 	// checked is the record as checkPushed decoded and normalised it, so that writing it does not decode
 	// it a second time.
 	checked *Record
+	// absent says checkPushed found no record with this id, so that writing it need not look again: the
+	// lookup of a scattered id is a B-tree descent of its own.
+	absent bool
 }
 
 // Rejection says why a pushed record was refused for good.
@@ -337,6 +340,9 @@ type PushResult struct {
 func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64) (PushResult, error) {
 	var res PushResult
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// A batch is at most a page of records and quick to write; watching ctx for each of its statements
+		// would cost a goroutine apiece. An abandoned request's batch is written whole or not at all.
+		ctx := context.WithoutCancel(ctx)
 		res = PushResult{}
 		buf, err := newBufferWriter(ctx, tx, db.timestamp())
 		if err != nil {
@@ -443,6 +449,8 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 	}
 	if existing.Valid {
 		stores = append(stores, existing.String)
+	} else {
+		r.absent = true
 	}
 	for _, storeID := range stores {
 		ok, err := storeActiveOn(ctx, tx, storeID, siteID)

@@ -1,0 +1,71 @@
+package datafile_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// TestPushWithOneIDTwice pushes a new record and a later version of it in the same batch: the check that
+// finds the id free runs before either is written, and the second copy must still update the first rather
+// than fail or be taken for a new record.
+func TestPushWithOneIDTwice(t *testing.T) {
+	fx := newFuzzFixture(t)
+	north, err := fx.db.FindSite(context.Background(), "North")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(seq int, qty int) datafile.InRecord {
+		return datafile.InRecord{
+			SyncOutID: fmt.Sprintf("twice:%d", seq), Table: "invoice_line", RecordID: "line-twice", Action: "insert",
+			Data: json.RawMessage(fmt.Sprintf(`{"id":"line-twice","invoice_id":"inv-r","item_id":"item-1","store_id":%q,"quantity":%d}`, fx.r.ID, qty)),
+		}
+	}
+	pushed, err := fx.db.ReceivePush(context.Background(), north.ID, []datafile.InRecord{line(1, 3), line(2, 7)}, 0)
+	if err != nil || len(pushed.Rejections) > 0 {
+		t.Fatalf("push: %v %+v", err, pushed.Rejections)
+	}
+	if pushed.Integration.Integrated != 2 || pushed.Integration.Failed != 0 {
+		t.Fatalf("integration: %+v, want both copies written", pushed.Integration)
+	}
+	rec, err := fx.db.GetRecord(context.Background(), "invoice_line", "line-twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := fmt.Sprint(rec.Values["quantity"]); q != "7" {
+		t.Fatalf("quantity %s, want the later copy's 7", q)
+	}
+}
+
+// TestCancelledImportWritesNothing cancels a bulk import part way: it must stop with the cancellation and
+// leave nothing of the import behind.
+func TestCancelledImportWritesNothing(t *testing.T) {
+	db := MustOpenCentral(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	_, err := db.PutRecords(ctx, "item", func() (map[string]any, error) {
+		n++
+		if n == 500 {
+			cancel()
+		}
+		if n > 1000 {
+			return nil, io.EOF
+		}
+		return map[string]any{"id": fmt.Sprintf("cancelled-%04d", n), "name": "Item"}, nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import after cancel: %v, want context.Canceled", err)
+	}
+	if n > 501 {
+		t.Fatalf("the import read %d records after it was cancelled at 500", n-500)
+	}
+	if _, err := db.GetRecord(context.Background(), "item", "cancelled-0001"); err == nil {
+		t.Fatal("a record of the cancelled import was written")
+	}
+}
