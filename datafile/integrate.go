@@ -483,15 +483,24 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			}
 		}
 	}
+	if !exists {
+		// A plain insert is much cheaper than an upsert, and an initialisation inserts everything. SQLite
+		// checks the references as the row goes in.
+		if err := checkLineStore(ctx, in.q, rec); err != nil {
+			return errorf(EINVALID, "%v", err)
+		}
+		taken, err := rs.insertNew(ctx, rec)
+		if isForeignKeyError(err) {
+			if refErr := checkRefs(ctx, in.q, rec); refErr != nil {
+				return errorf(EINVALID, "%v", refErr)
+			}
+		}
+		if err != nil || !taken {
+			return err
+		}
+	}
 	if err := checkRefs(ctx, in.q, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
-	}
-	if exists {
-		return rs.write(ctx, rec)
-	}
-	// A plain insert is much cheaper than an upsert, and an initialisation inserts everything.
-	if taken, err := rs.insertNew(ctx, rec); err != nil || !taken {
-		return err
 	}
 	return rs.write(ctx, rec)
 }

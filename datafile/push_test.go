@@ -69,3 +69,35 @@ func TestCancelledImportWritesNothing(t *testing.T) {
 		t.Fatal("a record of the cancelled import was written")
 	}
 }
+
+// TestPushedLineForAMissingItemWaitsWithAReason pushes a line whose item does not exist: SQLite's own
+// foreign key check refuses it, and the buffer keeps it with a reason that names the field, not SQLite's.
+func TestPushedLineForAMissingItemWaitsWithAReason(t *testing.T) {
+	fx := newFuzzFixture(t)
+	north, err := fx.db.FindSite(context.Background(), "North")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := fx.db.ReceivePush(context.Background(), north.ID, []datafile.InRecord{{
+		SyncOutID: "ghost:1", Table: "invoice_line", RecordID: "line-ghost", Action: "insert",
+		Data: json.RawMessage(fmt.Sprintf(`{"id":"line-ghost","invoice_id":"inv-r","item_id":"ghost","store_id":%q,"quantity":1}`, fx.r.ID)),
+	}}, 0)
+	if err != nil || len(pushed.Rejections) > 0 {
+		t.Fatalf("push: %v %+v", err, pushed.Rejections)
+	}
+	if pushed.Integration.Integrated != 0 {
+		t.Fatalf("integration: %+v, want the line waiting", pushed.Integration)
+	}
+	// The reason is recorded when the buffer is tried again, after the site's next push.
+	again, err := fx.db.ReceivePush(context.Background(), north.ID, nil, 0)
+	if err != nil || again.Integration.Failed != 1 {
+		t.Fatalf("next push: %+v %v, want the line still waiting", again.Integration, err)
+	}
+	var reason string
+	if err := fx.db.SQL().QueryRow(`SELECT error FROM sync_buffer WHERE record_id = 'line-ghost'`).Scan(&reason); err != nil {
+		t.Fatal(err)
+	}
+	if reason != `field item_id: no item with id "ghost"` {
+		t.Fatalf("buffered with reason %q", reason)
+	}
+}

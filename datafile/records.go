@@ -431,17 +431,34 @@ func checkRefs(ctx context.Context, tx queryer, rec Record) error {
 			return fmt.Errorf("field %s: no %s with id %q", f.Name, f.Ref, id)
 		}
 	}
-	if rec.Table.Name == "invoice_line" {
-		invoiceID, _ := rec.Values["invoice_id"].(string)
-		invoiceStore, err := invoiceStoreOf(ctx, tx, invoiceID)
-		if err != nil {
-			return err
-		}
-		if invoiceStore != rec.Values[StoreField] {
-			return fmt.Errorf("field store_id: the line's invoice belongs to store %q", invoiceStore)
-		}
+	return checkLineStore(ctx, tx, rec)
+}
+
+// checkLineStore confirms that an invoice line's store is its invoice's: the one rule about references
+// that the schema's foreign keys do not enforce.
+func checkLineStore(ctx context.Context, tx queryer, rec Record) error {
+	if rec.Table.Name != "invoice_line" {
+		return nil
+	}
+	invoiceID, _ := rec.Values["invoice_id"].(string)
+	invoiceStore, err := invoiceStoreOf(ctx, tx, invoiceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("field invoice_id: no invoice with id %q", invoiceID)
+	}
+	if err != nil {
+		return err
+	}
+	if invoiceStore != rec.Values[StoreField] {
+		return fmt.Errorf("field store_id: the line's invoice belongs to store %q", invoiceStore)
 	}
 	return nil
+}
+
+// isForeignKeyError reports whether SQLite refused a write because a reference points at nothing. Every
+// reference field is declared a foreign key, so a new record can be inserted without looking its
+// references up first; only a refusal needs checkRefs, for a message that names the field.
+func isForeignKeyError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }
 
 // writer holds what every local write checks: who this datafile is.
@@ -618,10 +635,13 @@ func (w writer) putNew(ctx context.Context, tx queryer, rs *recordStore, raw map
 	if err != nil {
 		return false, nil
 	}
-	if w.checkOwnership(ctx, tx, t, rec.StoreID()) != nil || checkRefs(ctx, tx, rec) != nil {
+	if w.checkOwnership(ctx, tx, t, rec.StoreID()) != nil || checkLineStore(ctx, tx, rec) != nil {
 		return false, nil
 	}
 	taken, err := rs.insertNew(ctx, rec)
+	if isForeignKeyError(err) {
+		return false, nil // the long way names the reference that points at nothing
+	}
 	if err != nil || taken {
 		return false, err
 	}
