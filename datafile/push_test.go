@@ -101,3 +101,42 @@ func TestPushedLineForAMissingItemWaitsWithAReason(t *testing.T) {
 		t.Fatalf("buffered with reason %q", reason)
 	}
 }
+
+// TestPreparedRecordsIntegrateAsUnprepared integrates the same page of master data with and without
+// Prepare: records that do not decode or validate must meet the same fate either way.
+func TestPreparedRecordsIntegrateAsUnprepared(t *testing.T) {
+	page := func() []datafile.InRecord {
+		return []datafile.InRecord{
+			{Table: "item", RecordID: "item-good", Action: "insert", Data: json.RawMessage(`{"id":"item-good","name":"Good"}`)},
+			{Table: "item", RecordID: "item-other", Action: "insert", Data: json.RawMessage(`{"id":"item-mismatch","name":"Bad"}`)},
+			{Table: "item", RecordID: "item-unknown", Action: "update", Data: json.RawMessage(`{"id":"item-unknown","colour":"red"}`)},
+			{Table: "item", RecordID: "item-broken", Action: "insert", Data: json.RawMessage(`{"id":`)},
+			{Table: "master_list_line", RecordID: "mll-x", Action: "insert", Data: json.RawMessage(`{"id":"mll-x","master_list_id":"ml-none","item_id":"item-good"}`)},
+		}
+	}
+	results := map[bool]datafile.IntegrationResult{}
+	checksums := map[bool]string{}
+	for _, prepared := range []bool{false, true} {
+		db := MustOpenRemote(t)
+		recs := page()
+		if prepared {
+			datafile.Prepare(recs)
+		}
+		res, err := db.IntegrateBatch(context.Background(), datafile.CentralSiteID, recs, 5)
+		if err != nil {
+			t.Fatalf("prepared=%v: %v", prepared, err)
+		}
+		results[prepared] = res
+		sums, err := db.Checksum(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checksums[prepared] = fmt.Sprint(sums)
+	}
+	if results[true] != results[false] || checksums[true] != checksums[false] {
+		t.Fatalf("prepared: %+v %s\nunprepared: %+v %s", results[true], checksums[true], results[false], checksums[false])
+	}
+	if results[true].Integrated != 1 {
+		t.Fatalf("integrated %d records, want only the good item", results[true].Integrated)
+	}
+}

@@ -41,6 +41,37 @@ type InRecord struct {
 	absent bool
 }
 
+// Prepare decodes and validates the content of received records ahead of IntegrateBatch, which then does
+// not do it again: a remote prepares the next page on one core while it writes the current one on the
+// other. A record that does not decode or validate is left as it is, for integration to refuse or buffer
+// with its reason.
+func Prepare(records []InRecord) {
+	for i := range records {
+		r := &records[i]
+		t, ok := tablesByName[r.Table]
+		if !ok || r.checked != nil || r.Data == nil {
+			continue
+		}
+		switch r.Action {
+		case "insert", "update", "upsert":
+		default:
+			continue
+		}
+		raw, err := DecodeObject(r.Data)
+		if err != nil {
+			continue
+		}
+		if id, _ := raw["id"].(string); id != r.RecordID {
+			continue
+		}
+		rec, err := t.normalise(raw, nil)
+		if err != nil {
+			continue
+		}
+		r.checked = &rec
+	}
+}
+
 // Rejection says why a pushed record was refused for good.
 type Rejection struct {
 	SyncOutID string `json:"syncOutId"`

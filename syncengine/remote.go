@@ -319,17 +319,41 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 	}
 }
 
-// fetchedBatch is a page of master data fetched ahead of its integration.
-type fetchedBatch struct {
-	batch CentralBatch
-	took  time.Duration
-	err   error
+// fetchedPage is a page of master data fetched, decoded and validated ahead of its integration.
+type fetchedPage struct {
+	records   []datafile.InRecord
+	next      int64 // the highest cursor in the page
+	maxCursor int64
+	took      time.Duration
+	err       error
 }
 
-// pullCentral pages through the central server's master data. The next page is fetched while the current
-// one is written, so the server's reading and the network overlap the remote's writing; the cursor still
-// moves only in the transaction that writes a page, so a page fetched ahead and never written is simply
-// fetched again by the next cycle.
+// fetchPage fetches the page of master data after cursor and prepares its records for writing.
+func (r *Remote) fetchPage(ctx context.Context, cursor int64, size int) fetchedPage {
+	began := time.Now()
+	batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, cursor, size) })
+	page := fetchedPage{next: cursor, maxCursor: batch.MaxCursor, took: time.Since(began), err: err}
+	if err != nil {
+		page.err = fmt.Errorf("pull master data: %w", err)
+		return page
+	}
+	page.records = make([]datafile.InRecord, 0, len(batch.Data))
+	for _, rec := range batch.Data {
+		if rec.ID <= cursor {
+			page.err = fmt.Errorf("pull master data: the server sent cursor %d, not after %d", rec.ID, cursor)
+			return page
+		}
+		page.records = append(page.records, fromWire("", rec.SyncRecord))
+		page.next = max(page.next, rec.ID)
+	}
+	datafile.Prepare(page.records)
+	return page
+}
+
+// pullCentral pages through the central server's master data. The next page is fetched, decoded and
+// validated while the current one is written, so the server's reading, the network and the decoding
+// overlap the remote's writing; the cursor still moves only in the transaction that writes a page, so a
+// page fetched ahead and never written is simply fetched again by the next cycle.
 func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor int64) error {
 	start := cursor
 	ctx, cancel := context.WithCancel(ctx)
@@ -338,15 +362,13 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 		cancel()
 		fetching.Wait()
 	}()
-	fetch := func(from int64) <-chan fetchedBatch {
+	fetch := func(from int64) <-chan fetchedPage {
 		size := r.requestSize(ctx)
-		out := make(chan fetchedBatch, 1)
+		out := make(chan fetchedPage, 1)
 		fetching.Add(1)
 		go func() {
 			defer fetching.Done()
-			began := time.Now()
-			batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, from, size) })
-			out <- fetchedBatch{batch: batch, took: time.Since(began), err: err}
+			out <- r.fetchPage(ctx, from, size)
 		}()
 		return out
 	}
@@ -355,42 +377,32 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 		if err := r.stopping(); err != nil {
 			return err
 		}
-		got := <-ahead
-		if got.err != nil {
-			return fmt.Errorf("pull master data: %w", got.err)
+		page := <-ahead
+		if page.err != nil {
+			return page.err
 		}
-		batch := got.batch
-		if len(batch.Data) == 0 {
-			r.adapt(ctx, got.took, false)
+		if len(page.records) == 0 {
+			r.adapt(ctx, page.took, false)
 			return nil
 		}
-		recs := make([]datafile.InRecord, 0, len(batch.Data))
-		next := cursor
-		for _, rec := range batch.Data {
-			if rec.ID <= cursor {
-				return fmt.Errorf("pull master data: the server sent cursor %d, not after %d", rec.ID, cursor)
-			}
-			recs = append(recs, fromWire("", rec.SyncRecord))
-			next = max(next, rec.ID)
+		if page.next < page.maxCursor {
+			ahead = fetch(page.next)
 		}
-		if next < batch.MaxCursor {
-			ahead = fetch(next)
-		}
-		r.adapt(ctx, got.took, false)
-		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, recs, next)
+		r.adapt(ctx, page.took, false)
+		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, page.records, page.next)
 		if err != nil {
 			return err
 		}
 		r.integrated(run, ir)
-		run.PullCentralDone += int64(len(recs))
+		run.PullCentralDone += int64(len(page.records))
 		run.PullCentralTotal = run.PullCentralDone
-		cursor = next
+		cursor = page.next
 		// The cursor counts every change-log entry, master data or not, so progress is measured in it.
-		r.Progress(StepPullCentral, min(cursor, batch.MaxCursor)-start, batch.MaxCursor-start)
+		r.Progress(StepPullCentral, min(cursor, page.maxCursor)-start, page.maxCursor-start)
 		if err := r.saveProgress(ctx, run); err != nil {
 			return err
 		}
-		if cursor >= batch.MaxCursor {
+		if cursor >= page.maxCursor {
 			return nil
 		}
 	}
