@@ -41,10 +41,11 @@ type InRecord struct {
 	absent bool
 }
 
-// Prepare decodes and validates the content of received records ahead of IntegrateBatch, which then does
-// not do it again: a remote prepares the next page on one core while it writes the current one on the
-// other. A record that does not decode or validate is left as it is, for integration to refuse or buffer
-// with its reason.
+// Prepare decodes and validates the content of received records ahead of IntegrateBatch or ReceivePush,
+// which then do not do it again: a remote prepares the next page on one core while it writes the current
+// one on the other, and the server prepares a push on every core before it takes the write lock. A record
+// that does not decode or validate is left as it is, for integration to refuse or buffer with its reason.
+// Prepare may run on disjoint parts of one slice at once.
 func Prepare(records []InRecord) {
 	for i := range records {
 		r := &records[i]
@@ -457,19 +458,21 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 	switch r.Action {
 	case "delete":
 	case "insert", "update", "upsert":
-		raw, err := DecodeObject(r.Data)
-		if err != nil {
-			return RejectInvalid, err.Error(), nil
+		if r.checked == nil || r.checked.Table != t {
+			raw, err := DecodeObject(r.Data)
+			if err != nil {
+				return RejectInvalid, err.Error(), nil
+			}
+			if id, _ := raw["id"].(string); id != r.RecordID {
+				return RejectInvalid, "recordData.id does not match recordId", nil
+			}
+			rec, err := t.normalise(raw, nil)
+			if err != nil {
+				return RejectInvalid, err.Error(), nil
+			}
+			r.checked = &rec
 		}
-		if id, _ := raw["id"].(string); id != r.RecordID {
-			return RejectInvalid, "recordData.id does not match recordId", nil
-		}
-		rec, err := t.normalise(raw, nil)
-		if err != nil {
-			return RejectInvalid, err.Error(), nil
-		}
-		r.checked = &rec
-		stores = append(stores, rec.StoreID())
+		stores = append(stores, r.checked.StoreID())
 	default:
 		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action), nil
 	}

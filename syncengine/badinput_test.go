@@ -355,3 +355,58 @@ func TestFloodFromOneSite(t *testing.T) {
 		t.Fatalf("/healthz after the flood: %v", err)
 	}
 }
+
+// TestBadRecordsInALargePush mixes bad records into a push large enough to be decoded on several cores:
+// each bad one is refused with the same code as alone, and every good one is written.
+func TestBadRecordsInALargePush(t *testing.T) {
+	s := newTwoSites(t)
+	ns, ss := s.northStores[0], s.southStores[0]
+	bad := []struct{ data, code string }{
+		{`{"id":"%s","store_id":"` + ns + `","item_id":"item-1","colour":"red"}`, datafile.RejectInvalid},
+		{`{"id":"not-%s","store_id":"` + ns + `","item_id":"item-1"}`, datafile.RejectInvalid},
+		{`{"id":"%s","store_id":"` + ss + `","item_id":"item-1"}`, datafile.RejectNotPermitted},
+		{`{"id":"%s","store_id":"` + ns + `","item_id":"item-1","quantity":"3"}`, datafile.RejectInvalid},
+		{`[%q]`, datafile.RejectInvalid},
+	}
+	const n = 1200
+	var body strings.Builder
+	body.WriteString(`{"queueLength":0,"data":[`)
+	want := map[string]string{}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		id := fmt.Sprintf("large-%04d", i)
+		data := fmt.Sprintf(`{"id":%q,"store_id":%q,"item_id":"item-1","quantity":%d}`, id, ns, i)
+		if i%37 == 5 {
+			b := bad[(i/37)%len(bad)]
+			data = fmt.Sprintf(b.data, id)
+			want["large:"+strconv.Itoa(i+1)] = b.code
+		}
+		fmt.Fprintf(&body, `{"syncOutId":"large:%d","tableName":"stock_line","recordId":%q,"action":"insert","recordData":%s}`, i+1, id, data)
+	}
+	body.WriteString(`]}`)
+	reply := s.serve("POST", PathQueuedRecords, []byte(body.String()), nil)
+	if reply.Code != http.StatusOK {
+		t.Fatalf("status %d %.300s", reply.Code, reply.Body)
+	}
+	var resp PushResponse
+	if err := json.Unmarshal(reply.Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, rj := range resp.Rejected {
+		got[rj.SyncOutID] = rj.Code
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("rejections\n got %v\nwant %v", got, want)
+	}
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("large-%04d", i)
+		_, err := s.central.GetRecord(ctx, "stock_line", id)
+		if _, refused := want["large:"+strconv.Itoa(i+1)]; refused != (err != nil) {
+			t.Fatalf("%s: refused %v, read back error %v", id, refused, err)
+		}
+	}
+}
