@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
 
@@ -126,7 +128,8 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 	}
 	defer db.Close()
 	counted := &countingReader{r: in}
-	next := jsonRecords(counted)
+	next, stopReading := readAhead(jsonRecords(counted), 4)
+	defer stopReading()
 	bar, _ := env.newProgress()
 	done := int64(0)
 	source := func() (map[string]any, error) {
@@ -134,7 +137,7 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 		if err == nil {
 			done++
 			if done%1000 == 0 {
-				bar.Update("imported", done, estimateTotal(done, counted.n, size))
+				bar.Update("imported", done, estimateTotal(done, counted.n.Load(), size))
 			}
 		}
 		return raw, err
@@ -160,16 +163,80 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 	return w.Flush()
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it; the count may be read while another goroutine reads.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
+}
+
+// readChunk is how many records readAhead hands over at a time: one hand-over per record would cost more
+// than the parsing it moves to the other core.
+const readChunk = 256
+
+type sourcedChunk struct {
+	raws []map[string]any
+	err  error // after raws
+}
+
+// readAhead runs src on its own goroutine, up to n chunks ahead of the returned source, so that parsing
+// the input takes the other core while the records are written. The returned source yields what src
+// yields, in order, ending with its first error (io.EOF included); stop ends the reading early. stop does
+// not wait for a read in progress: input from a pipe may never end, and the command must still finish.
+func readAhead(src datafile.RecordSource, n int) (next datafile.RecordSource, stop func()) {
+	out := make(chan sourcedChunk, n)
+	quit := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			chunk := sourcedChunk{raws: make([]map[string]any, 0, readChunk)}
+			for len(chunk.raws) < readChunk && chunk.err == nil {
+				raw, err := src()
+				if err != nil {
+					chunk.err = err
+				} else {
+					chunk.raws = append(chunk.raws, raw)
+				}
+			}
+			select {
+			case out <- chunk:
+			case <-quit:
+				return
+			}
+			if chunk.err != nil {
+				return
+			}
+		}
+	}()
+	var current sourcedChunk
+	var last error
+	next = func() (map[string]any, error) {
+		for len(current.raws) == 0 {
+			if last != nil {
+				return nil, last
+			}
+			if current.err != nil {
+				last = current.err
+				return nil, last
+			}
+			got, ok := <-out
+			if !ok {
+				last = io.EOF
+				return nil, last
+			}
+			current = got
+		}
+		raw := current.raws[0]
+		current.raws = current.raws[1:]
+		return raw, nil
+	}
+	var once sync.Once
+	return next, func() { once.Do(func() { close(quit) }) }
 }
 
 // estimateTotal guesses how many records an input file holds from how many its first bytes held; 0 means

@@ -3,11 +3,13 @@ package commands
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // interruptingReader yields JSON lines and cancels the import after the first batch of them, as Ctrl-C
@@ -54,5 +56,52 @@ func TestInterruptedImportSaysNothingWasWritten(t *testing.T) {
 	code, stdout, stderr = run(context.Background(), strings.NewReader(""), "record", "checksum", "--output", "json")
 	if code != 0 || !strings.Contains(stdout, `"item":{"count":0,`) {
 		t.Fatalf("after the interrupted import: %d %s %s", code, stdout, stderr)
+	}
+}
+
+func TestReadAheadKeepsOrderAndTheError(t *testing.T) {
+	bad := errors.New("invalid JSON: record 3001")
+	n := 0
+	next, stop := readAhead(func() (map[string]any, error) {
+		if n == 3000 {
+			return nil, bad
+		}
+		n++
+		return map[string]any{"id": n}, nil
+	}, 64)
+	defer stop()
+	for want := 1; want <= 3000; want++ {
+		raw, err := next()
+		if err != nil || raw["id"] != want {
+			t.Fatalf("record %d: %v %v", want, raw, err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := next(); err != bad {
+			t.Fatalf("after the records: %v, want the source's error", err)
+		}
+	}
+}
+
+// A write that fails early must not wait for input that may never come (a pipe left open).
+func TestReadAheadStopsWithoutWaitingForInput(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	reading := make(chan struct{})
+	_, stop := readAhead(func() (map[string]any, error) {
+		close(reading)
+		<-block
+		return nil, io.EOF
+	}, 8)
+	<-reading
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stop waited for the blocked read")
 	}
 }
