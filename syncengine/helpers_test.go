@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"path/filepath"
@@ -75,6 +76,21 @@ func (n *testNet) put(db *datafile.DB, table, js string) {
 	n.t.Helper()
 	if _, err := db.PutRecords(context.Background(), table, sourceOf(n.t, js)); err != nil {
 		n.t.Fatalf("put %s: %v", table, err)
+	}
+}
+
+// putItems writes count items on central, with ids prefix-000, prefix-001 and so on.
+func (n *testNet) putItems(prefix string, count int) {
+	n.t.Helper()
+	i := 0
+	if _, err := n.central.PutRecords(context.Background(), "item", func() (map[string]any, error) {
+		if i == count {
+			return nil, io.EOF
+		}
+		i++
+		return map[string]any{"id": fmt.Sprintf("%s-%03d", prefix, i-1), "name": fmt.Sprintf("Item %d", i-1)}, nil
+	}); err != nil {
+		n.t.Fatalf("put items: %v", err)
 	}
 }
 

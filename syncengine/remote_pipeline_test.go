@@ -3,11 +3,9 @@ package syncengine
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,16 +19,7 @@ import (
 func TestNextPageIsFetchedWhileThePageBeforeIsWritten(t *testing.T) {
 	n := newTestNet(t)
 	n.addSite("North", "north-password")
-	var items strings.Builder
-	items.WriteString("[")
-	for i := 0; i < 60; i++ {
-		if i > 0 {
-			items.WriteString(",")
-		}
-		fmt.Fprintf(&items, `{"id":"ahead-%03d","name":"Item %d"}`, i, i)
-	}
-	items.WriteString("]")
-	n.put(n.central, "item", items.String())
+	n.putItems("ahead", 60)
 	north := n.newRemote("North", "north-password", "hw-north")
 	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
 		t.Fatal(err)

@@ -3,10 +3,8 @@ package syncengine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -111,16 +109,7 @@ func TestStoreMoveBringsItsDataAlong(t *testing.T) {
 func TestInterruptedCyclesConverge(t *testing.T) {
 	n := newTestNet(t)
 	n.addSite("North", "north-password")
-	var items strings.Builder
-	items.WriteString("[")
-	for i := 0; i < 300; i++ {
-		if i > 0 {
-			items.WriteString(",")
-		}
-		fmt.Fprintf(&items, `{"id":"bulk-%03d","name":"Item %d"}`, i, i)
-	}
-	items.WriteString("]")
-	n.put(n.central, "item", items.String())
+	n.putItems("bulk", 300)
 	north := n.newRemote("North", "north-password", "hw-north")
 	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
 		t.Fatal(err)
