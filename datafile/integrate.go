@@ -447,15 +447,9 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	if r.rec != nil && r.rec.Table == t {
 		rec = *r.rec
 	} else {
-		raw, err := DecodeObject([]byte(r.data.String))
-		if err != nil {
+		var err error
+		if rec, err = decodeReceived(t, r.recordID, []byte(r.data.String)); err != nil {
 			return err
-		}
-		if id, _ := raw["id"].(string); id != r.recordID {
-			return errorf(EINVALID, "recordData.id does not match recordId")
-		}
-		if rec, err = t.normalise(raw, nil); err != nil {
-			return errorf(EINVALID, "%v", err)
 		}
 	}
 	rs, err := in.recordStore(ctx, t)

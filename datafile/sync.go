@@ -58,19 +58,27 @@ func Prepare(records []InRecord) {
 		default:
 			continue
 		}
-		raw, err := DecodeObject(r.Data)
-		if err != nil {
-			continue
+		if rec, err := decodeReceived(t, r.RecordID, r.Data); err == nil {
+			r.checked = &rec
 		}
-		if id, _ := raw["id"].(string); id != r.RecordID {
-			continue
-		}
-		rec, err := t.normalise(raw, nil)
-		if err != nil {
-			continue
-		}
-		r.checked = &rec
 	}
+}
+
+// decodeReceived decodes the content of a received record of t and checks it: valid, and with the id the
+// record says it has. A refusal is an EINVALID *Error.
+func decodeReceived(t *Table, recordID string, data []byte) (Record, error) {
+	raw, err := DecodeObject(data)
+	if err != nil {
+		return Record{}, err
+	}
+	if id, _ := raw["id"].(string); id != recordID {
+		return Record{}, errorf(EINVALID, "recordData.id does not match recordId")
+	}
+	rec, err := t.normalise(raw, nil)
+	if err != nil {
+		return Record{}, errorf(EINVALID, "%v", err)
+	}
+	return rec, nil
 }
 
 // Rejection says why a pushed record was refused for good.
@@ -459,14 +467,7 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 	case "delete":
 	case "insert", "update", "upsert":
 		if r.checked == nil || r.checked.Table != t {
-			raw, err := DecodeObject(r.Data)
-			if err != nil {
-				return RejectInvalid, err.Error(), nil
-			}
-			if id, _ := raw["id"].(string); id != r.RecordID {
-				return RejectInvalid, "recordData.id does not match recordId", nil
-			}
-			rec, err := t.normalise(raw, nil)
+			rec, err := decodeReceived(t, r.RecordID, r.Data)
 			if err != nil {
 				return RejectInvalid, err.Error(), nil
 			}
