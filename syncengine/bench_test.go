@@ -15,16 +15,9 @@ func BenchmarkInitialSync(b *testing.B) {
 	const items = 50000
 	n := newTestNet(b)
 	n.addSite("North", "north-password")
-	i := 0
-	if _, err := n.central.PutRecords(context.Background(), "item", func() (map[string]any, error) {
-		if i == items {
-			return nil, io.EOF
-		}
-		i++
-		return map[string]any{"id": fmt.Sprintf("item-%07d", i), "code": fmt.Sprintf("C%07d", i), "name": "Amoxicillin 250mg capsules", "unit": "cap"}, nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	n.putItems(items, func(i int) map[string]any {
+		return map[string]any{"id": fmt.Sprintf("item-%07d", i+1), "code": fmt.Sprintf("C%07d", i+1), "name": "Amoxicillin 250mg capsules", "unit": "cap"}
+	})
 	b.ResetTimer()
 	for k := 0; k < b.N; k++ {
 		b.StopTimer()
@@ -56,16 +49,9 @@ func BenchmarkPush(b *testing.B) {
 	const items, lines, linesPerInvoice = 20000, 5000, 100
 	n := newTestNet(b)
 	n.addSite("North", "north-password")
-	i := 0
-	if _, err := n.central.PutRecords(context.Background(), "item", func() (map[string]any, error) {
-		if i == items {
-			return nil, io.EOF
-		}
-		i++
-		return map[string]any{"id": scatteredID(1, i-1), "code": fmt.Sprintf("C%07d", i), "name": "Amoxicillin 250mg capsules", "unit": "cap"}, nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	n.putItems(items, func(i int) map[string]any {
+		return map[string]any{"id": scatteredID(1, i), "code": fmt.Sprintf("C%07d", i+1), "name": "Amoxicillin 250mg capsules", "unit": "cap"}
+	})
 	r := n.newRemote("North", "north-password", "hw-north")
 	if _, err := r.remote.Cycle(context.Background(), true); err != nil {
 		b.Fatal(err)
@@ -74,7 +60,7 @@ func BenchmarkPush(b *testing.B) {
 	for k := 0; k < lines/linesPerInvoice; k++ {
 		n.put(r.db, "invoice", `{"id":"`+scatteredID(2, k)+`","store_id":"`+store+`","name_id":"name-1","type":"supplier_invoice"}`)
 	}
-	i = 0
+	i := 0
 	if _, err := r.db.PutRecords(context.Background(), "invoice_line", func() (map[string]any, error) {
 		if i == lines {
 			return nil, io.EOF

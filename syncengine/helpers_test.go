@@ -79,8 +79,8 @@ func (n *testNet) put(db *datafile.DB, table, js string) {
 	}
 }
 
-// putItems writes count items on central, with ids prefix-000, prefix-001 and so on.
-func (n *testNet) putItems(prefix string, count int) {
+// putItems writes count items on central, item(i) for i from 0.
+func (n *testNet) putItems(count int, item func(i int) map[string]any) {
 	n.t.Helper()
 	i := 0
 	if _, err := n.central.PutRecords(context.Background(), "item", func() (map[string]any, error) {
@@ -88,9 +88,16 @@ func (n *testNet) putItems(prefix string, count int) {
 			return nil, io.EOF
 		}
 		i++
-		return map[string]any{"id": fmt.Sprintf("%s-%03d", prefix, i-1), "name": fmt.Sprintf("Item %d", i-1)}, nil
+		return item(i - 1), nil
 	}); err != nil {
 		n.t.Fatalf("put items: %v", err)
+	}
+}
+
+// numberedItem is item i with the id prefix-NNN.
+func numberedItem(prefix string) func(i int) map[string]any {
+	return func(i int) map[string]any {
+		return map[string]any{"id": fmt.Sprintf("%s-%03d", prefix, i), "name": fmt.Sprintf("Item %d", i)}
 	}
 }
 

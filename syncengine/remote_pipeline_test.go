@@ -19,7 +19,7 @@ import (
 func TestNextPageIsFetchedWhileThePageBeforeIsWritten(t *testing.T) {
 	n := newTestNet(t)
 	n.addSite("North", "north-password")
-	n.putItems("ahead", 60)
+	n.putItems(60, numberedItem("ahead"))
 	north := n.newRemote("North", "north-password", "hw-north")
 	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
 		t.Fatal(err)

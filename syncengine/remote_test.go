@@ -109,7 +109,7 @@ func TestStoreMoveBringsItsDataAlong(t *testing.T) {
 func TestInterruptedCyclesConverge(t *testing.T) {
 	n := newTestNet(t)
 	n.addSite("North", "north-password")
-	n.putItems("bulk", 300)
+	n.putItems(300, numberedItem("bulk"))
 	north := n.newRemote("North", "north-password", "hw-north")
 	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
 		t.Fatal(err)
