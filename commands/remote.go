@@ -75,6 +75,19 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 	return db, client, s, nil
 }
 
+// claimSync claims the datafile for one sync cycle. Two cycles on one datafile at once would each push
+// what the other is pushing, and a retried older batch could then land after a newer one. With wait set
+// (the sync service) it waits for the other cycle to end, logging once that it waits; otherwise it fails
+// at once, saying who holds the datafile.
+func claimSync(ctx context.Context, db *datafile.DB, log *slog.Logger, wait bool) (*datafile.WorkLock, error) {
+	if !wait {
+		return datafile.TryWorkLock(db.Path(), "syncing")
+	}
+	return datafile.WaitWorkLock(ctx, db.Path(), "syncing", func(holder error) {
+		log.Info("waiting for another sync of this datafile to finish", "holder", holder.Error())
+	})
+}
+
 // explainSyncError turns what went wrong talking to the central server into words and advice.
 func explainSyncError(err error, s datafile.Settings) error {
 	var ae *syncengine.APIError

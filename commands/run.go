@@ -57,7 +57,16 @@ func (env *Env) runRun(c *cli.Context) error {
 	work := context.WithoutCancel(c.Context)
 	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
 	for {
+		lock, err := claimSync(c.Context, db, log, !c.Bool("once"))
+		if err != nil {
+			if c.Context.Err() != nil {
+				log.Info("sync stopped")
+				return nil
+			}
+			return err
+		}
 		res, err := remote.Cycle(work, true)
+		lock.Release()
 		bar.Finish()
 		if res != nil {
 			if err != nil {

@@ -72,6 +72,12 @@ func (env *Env) runServe(c *cli.Context) error {
 	if s.Role != datafile.RoleCentral {
 		return failf("%s is a remote datafile; only the central datafile is served", db.Path())
 	}
+	// Two servers on one datafile would each keep their own view of which sites are mid-push.
+	lock, err := datafile.TryWorkLock(db.Path(), "serving")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	srv, err := syncengine.NewServer(db, syncengine.ServerOptions{Logger: log})
 	if err != nil {
 		return err

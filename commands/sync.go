@@ -128,6 +128,11 @@ func (env *Env) runSyncRetrieve(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+	lock, err := claimSync(c.Context, db, log, false)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	bar, progress := env.newProgress()
 	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
 	res, err := remote.Cycle(context.WithoutCancel(c.Context), false)

@@ -111,8 +111,13 @@ func (a *wizardActions) FirstSync(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	bar, progress := a.env.newProgress()
 	log, _ := a.env.logger("text", "warn")
+	lock, err := claimSync(ctx, db, log, false)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	bar, progress := a.env.newProgress()
 	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: ctx.Done()}
 	res, err := remote.Cycle(context.WithoutCancel(ctx), true)
 	bar.Finish()

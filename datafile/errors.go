@@ -19,9 +19,13 @@ type Error struct {
 	Code    string
 	Message string
 	Hint    string
+	// cause is a sentinel the error stands for, so callers can test for it with errors.Is.
+	cause error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+func (e *Error) Unwrap() error { return e.cause }
 
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
