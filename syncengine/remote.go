@@ -268,26 +268,32 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 		if err := r.stopping(); err != nil {
 			return err
 		}
-		size := r.requestSize(ctx)
-		recs, remaining, err := r.DB.PendingPush(ctx, size)
+		var recs []datafile.OutRecord
+		began := time.Now()
+		// Each attempt reads the batch afresh, at the size adapted to the last failure: a record changed
+		// since the first attempt is sent as it is now, never as it was.
+		resp, err := retry(ctx, r, func(int) (PushResponse, error) {
+			var remaining int64
+			var err error
+			recs, remaining, err = r.DB.PendingPush(ctx, r.requestSize(ctx))
+			if err != nil || len(recs) == 0 {
+				return PushResponse{}, err
+			}
+			if first {
+				run.PushTotal = int64(len(recs)) + remaining
+				first = false
+			}
+			batch := QueuedBatch{QueueLength: remaining, Data: make([]QueuedRecord, 0, len(recs))}
+			for _, rec := range recs {
+				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+			}
+			return r.Client.Push(ctx, batch)
+		})
 		if err != nil {
-			return err
-		}
-		if first {
-			run.PushTotal = int64(len(recs)) + remaining
-			first = false
+			return fmt.Errorf("push: %w", err)
 		}
 		if len(recs) == 0 {
 			return nil
-		}
-		batch := QueuedBatch{QueueLength: remaining, Data: make([]QueuedRecord, 0, len(recs))}
-		for _, rec := range recs {
-			batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
-		}
-		began := time.Now()
-		resp, err := retry(ctx, r, func(int) (PushResponse, error) { return r.Client.Push(ctx, batch) })
-		if err != nil {
-			return fmt.Errorf("push: %w", err)
 		}
 		r.adapt(ctx, time.Since(began), false)
 		if last := recs[len(recs)-1].Cursor; resp.HighWater > last && !rotated {

@@ -1,10 +1,15 @@
 package syncengine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -170,4 +175,60 @@ func TestRequestSizeAdapts(t *testing.T) {
 		t.Fatalf("request size after two failures and some successes = %d", s.RequestSize)
 	}
 	sameChecksums(t, "after retries", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+}
+
+func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	store := n.stores["North-store"].ID
+	n.put(north.db, "invoice", `{"id":"inv-1","store_id":"`+store+`","name_id":"name-1","type":"supplier_invoice","their_ref":"first","created_at":"2024-01-01T00:00:00Z"}`)
+	for i := 0; i < 40; i++ {
+		n.put(north.db, "stock_line", fmt.Sprintf(`{"id":"stock-%02d","store_id":"%s","item_id":"item-1","quantity":%d}`, i, store, i))
+	}
+	var pushes []QueuedBatch
+	var refused atomic.Bool
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == PathQueuedRecords {
+			var b QueuedBatch
+			body, _ := io.ReadAll(r.Body)
+			json.Unmarshal(body, &b)
+			pushes = append(pushes, b)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !refused.Swap(true) {
+				// Another cycle of this site is pushing: by the time this one tries again, the record has
+				// changed.
+				n.put(north.db, "invoice", `{"id":"inv-1","their_ref":"second"}`)
+				writeError(w, http.StatusServiceUnavailable, CodeSyncIsRunning, "a sync of this site is running", nil)
+				return
+			}
+		}
+		n.server.Handler().ServeHTTP(w, r)
+	}))
+	defer busy.Close()
+	client, err := NewClient(ClientConfig{ServerURL: busy.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	north.remote.Client, north.remote.Retries = client, 3
+	if err := north.db.SetRequestSize(context.Background(), 40); err != nil {
+		t.Fatal(err)
+	}
+	north.sync(t)
+	if len(pushes) < 2 {
+		t.Fatalf("%d pushes, want a refused one and its retry", len(pushes))
+	}
+	if len(pushes[1].Data) >= len(pushes[0].Data) {
+		t.Errorf("the retry sent %d records after %d failed: a retry must send a smaller batch", len(pushes[1].Data), len(pushes[0].Data))
+	}
+	for _, rec := range pushes[1].Data {
+		if rec.RecordID == "inv-1" && !strings.Contains(string(rec.RecordData), `"second"`) {
+			t.Errorf("the retry sent the invoice as it was before the failure: %s", rec.RecordData)
+		}
+	}
+	got, err := n.central.GetRecord(context.Background(), "invoice", "inv-1")
+	if err != nil || got.Values["their_ref"] != "second" {
+		t.Fatalf("central holds %v (%v), want their_ref second", got.Values, err)
+	}
 }
