@@ -59,6 +59,8 @@ func (env *Env) reportError(err error) int {
 		msg, hint = de.Message, de.Hint
 	case errors.Is(err, context.Canceled):
 		msg = "interrupted"
+	case datafile.IsBusy(err):
+		msg, hint = datafile.ErrBusy.Error()+" and kept it busy too long", "wait for it to finish (an import, a sync or a server integrating a push), then try again"
 	}
 	fmt.Fprintf(env.Stderr, "msupply-sync: error: %s\n", oneLine(msg))
 	if hint != "" {

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -62,6 +63,9 @@ func (db *DB) Close() error { return db.sql.Close() }
 // SetClock replaces the clock, for tests of time-dependent rules such as the unlock window.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
 
+// busyTimeout is how long a connection waits for another process's write lock before giving up.
+const busyTimeout = 10 * time.Second
+
 func dsn(path string, mode string) string {
 	u := url.URL{Scheme: "file", Opaque: path}
 	q := url.Values{}
@@ -75,7 +79,7 @@ func dsn(path string, mode string) string {
 	// land all over in memory while a sync writes; soft_heap_limit, which SQLite applies to the whole
 	// process, makes the page caches of many connections (a server serving many sites) recycle pages
 	// rather than grow past 64 MiB together.
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "temp_store(2)",
+	for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout/time.Millisecond), "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "temp_store(2)",
 		"cache_size(-32768)", "soft_heap_limit(67108864)"} {
 		q.Add("_pragma", p)
 	}
@@ -321,20 +325,68 @@ func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The transaction itself is not tied to ctx: database/sql would then watch ctx with a goroutine for
-	// every query in it. A cancelled ctx still ends the work, through the statements fn runs with it.
-	tx, err := db.sql.BeginTx(context.WithoutCancel(ctx), nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
-		return err
+		return db.explainBusy(err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		return db.explainBusy(err)
+	}
+	return db.explainBusy(tx.Commit())
+}
+
+// begin starts a write transaction, giving up as soon as ctx ends. Taking the write lock waits for as long
+// as the busy timeout while another process writes, and SQLite's wait does not heed ctx: the wait runs
+// on its own goroutine, and an interrupted caller leaves it to roll back whatever it gets.
+//
+// The transaction itself is not tied to ctx: database/sql would then watch ctx with a goroutine for every
+// query in it. A cancelled ctx still ends the work, through the statements the caller runs with it.
+func (db *DB) begin(ctx context.Context) (*sql.Tx, error) {
+	if ctx.Done() == nil {
+		return db.sql.BeginTx(ctx, nil)
+	}
+	type begun struct {
+		tx  *sql.Tx
+		err error
+	}
+	ch := make(chan begun, 1)
+	go func() {
+		tx, err := db.sql.BeginTx(context.WithoutCancel(ctx), nil)
+		ch <- begun{tx, err}
+	}()
+	select {
+	case b := <-ch:
+		return b.tx, b.err
+	case <-ctx.Done():
+		go func() {
+			if b := <-ch; b.tx != nil {
+				b.tx.Rollback()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// ErrBusy means another process held the datafile's write lock for longer than this one would wait.
+var ErrBusy = errors.New("another msupply-sync process is using the datafile")
+
+// explainBusy turns SQLite's "database is locked" into words an administrator can act on.
+func (db *DB) explainBusy(err error) error {
+	if !IsBusy(err) {
 		return err
 	}
-	return tx.Commit()
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("%v (%s) and kept it busy for over %d seconds", ErrBusy, db.path, busyTimeout/time.Second),
+		Hint: "wait for it to finish (an import, a sync or a server integrating a push), then try again", cause: ErrBusy}
+}
+
+// IsBusy reports whether err is SQLite's refusal to wait longer for another connection's lock.
+func IsBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Atomically runs fn with a handle whose every read and write joins one transaction, committed only if fn
