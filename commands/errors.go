@@ -13,6 +13,9 @@ import (
 const (
 	exitFailure = 1
 	exitUsage   = 2
+	// exitIncomplete: a sync cycle ran to the end, but records were refused, parked on the central server,
+	// or could not be integrated here; a script watching sync needs to tell that from success and failure.
+	exitIncomplete = 3
 )
 
 // cliError is an error with its exit status and an optional hint on what to do.

@@ -85,5 +85,5 @@ func (env *Env) runProvision(c *cli.Context) error {
 	if len(steps) == 0 {
 		fmt.Fprintln(env.Stdout, "nothing to change: the datafile already matches the file")
 	}
-	return nil
+	return env.printPendingMoves(c, db)
 }

@@ -88,6 +88,17 @@ func claimSync(ctx context.Context, db *datafile.DB, log *slog.Logger, wait bool
 	})
 }
 
+// incomplete reports, as an error with exit status 3, a cycle that finished but left records behind.
+func incomplete(res *syncengine.CycleResult) error {
+	r := res.Run
+	if r.Rejected+r.Parked+r.IntegrationErrors == 0 {
+		return nil
+	}
+	return (&cliError{code: exitIncomplete, msg: fmt.Sprintf("sync finished, but %d record(s) were refused by the central server, %d are parked there and %d could not be integrated here",
+		r.Rejected, r.Parked, r.IntegrationErrors)}).
+		withHint("the log says why for each; on the central server 'msupply-sync sync parked' lists what it holds back, and parked records are integrated by themselves once what they wait for arrives")
+}
+
 // explainSyncError turns what went wrong talking to the central server into words and advice.
 func explainSyncError(err error, s datafile.Settings) error {
 	var ae *syncengine.APIError
@@ -139,8 +150,8 @@ func (env *Env) newProgress() (*progress.Reporter, syncengine.Progress) {
 
 func summary(res *syncengine.CycleResult) string {
 	r := res.Run
-	return fmt.Sprintf("pushed %d, pulled %d, integrated %d, refused %d, errors %d in %s",
-		r.PushDone, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.IntegrationErrors, res.Duration.Round(1e6))
+	return fmt.Sprintf("pushed %d, pulled %d, integrated %d, refused %d, parked %d, errors %d in %s",
+		r.PushDone, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.Parked, r.IntegrationErrors, res.Duration.Round(1e6))
 }
 
 func logFormatFlag() cli.Flag {

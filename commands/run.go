@@ -21,7 +21,9 @@ func (env *Env) runCommand() *cli.Command {
 them and acknowledges them. The first cycle of a new remote datafile initialises it from the central
 server, showing progress. Without --once it syncs every sync interval ('msupply-sync prefs set
 --interval MIN'; 0 pauses) until SIGINT or SIGTERM, which end it after the batch in flight.
---once runs one cycle and exits 0 if it succeeded, 1 if not.
+--once runs one cycle and exits 0 if it succeeded, 1 if it failed, and 3 if it ran to the end but
+records were refused by the central server, parked there ('msupply-sync sync parked' on the server),
+or could not be integrated here.
 
 Examples:
   msupply-sync run --remote --once
@@ -80,7 +82,7 @@ func (env *Env) runRun(c *cli.Context) error {
 				return explainSyncError(err, settings)
 			}
 			fmt.Fprintf(env.Stdout, "sync done: %s\n", summary(res))
-			return nil
+			return incomplete(res)
 		}
 		if errors.Is(err, syncengine.ErrStopped) || c.Context.Err() != nil {
 			log.Info("sync stopped")

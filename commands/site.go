@@ -121,10 +121,10 @@ func siteRow(v siteView, col colourer, now time.Time) []string {
 	if v.ID == datafile.CentralSiteID {
 		last = "-"
 	}
-	return []string{strconv.FormatInt(v.ID, 10), v.Code, v.Name, v.Type, v.HardwareID, blocked, strings.Join(v.Stores, " "), last, strconv.Itoa(v.QueuedRecords)}
+	return []string{strconv.FormatInt(v.ID, 10), v.Code, v.Name, v.Type, v.HardwareID, blocked, strings.Join(v.Stores, " "), last, strconv.Itoa(v.QueuedRecords), strconv.Itoa(v.Parked)}
 }
 
-var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "waiting"}
+var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "waiting", "parked"}
 
 // siteViews adds to each site what the central server knows of its sync: how long ago, what waits for it.
 func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now time.Time) ([]siteView, error) {

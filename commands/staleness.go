@@ -60,10 +60,11 @@ type siteView struct {
 	Staleness          string `json:"staleness"`
 	QueuedRecords      int    `json:"queued_records"`
 	UnsentRecords      int    `json:"unsent_records"`
+	ParkedRecords      int    `json:"parked_records"`
 }
 
 func newSiteView(s datafile.Site, queued int, now time.Time) siteView {
-	v := siteView{Site: s, Staleness: staleness(s.LastSyncAt, now), QueuedRecords: queued, UnsentRecords: s.UnsentRecords}
+	v := siteView{Site: s, Staleness: staleness(s.LastSyncAt, now), QueuedRecords: queued, UnsentRecords: s.UnsentRecords, ParkedRecords: s.Parked}
 	if s.LastSyncAt != nil {
 		secs := int64(now.Sub(*s.LastSyncAt).Seconds())
 		v.LastSyncAgoSeconds = &secs

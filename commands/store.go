@@ -48,37 +48,52 @@ Example:
 			{
 				Name:      "move",
 				Usage:     "make a store active on another site",
-				UsageText: "msupply-sync store move STORE --to SITE [--yes]",
+				UsageText: "msupply-sync store move STORE --to SITE [--force [--yes]]",
 				ArgsUsage: "STORE",
-				Description: `All of the store's data is queued to its new site. If the site it leaves still has changes
-for it that have not reached the central server, you are warned with their number and asked to
-confirm (--yes in scripts): let that site sync first, or those changes are refused.
+				Description: `A store leaving a remote site is handed over, so that no change made there is lost: the move
+is pending, and the store read-only on its old site, until that site has synced and sent every
+change it made for the store. Then the move completes by itself and the new site gets all of the
+store's data. 'store list' shows pending moves. A store leaving the central site, or a site that
+has never synced, moves at once. Moving a store back to the site it is leaving cancels the move.
 
-Example:
-  msupply-sync store move N1 --to South`,
+--force completes the move now, without the old site: for a site that is gone for good. Changes
+that site sends for the store afterwards are parked on the central server ('sync parked'), never
+lost. You are asked to confirm (--yes in scripts).
+
+Examples:
+  msupply-sync store move N1 --to South
+  msupply-sync store move N1 --to South --force --yes`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "to", Usage: "the site to move the store to"},
-					yesFlag(), outputFlag(),
+					forceMoveFlag(), yesFlag(), outputFlag(),
 				},
 				Action: env.runStoreMove,
 			},
 			{
-				Name:        "remove",
-				Usage:       "move a store off its remote site back to the central site",
-				UsageText:   "msupply-sync store remove STORE [--yes]",
-				ArgsUsage:   "STORE",
-				Description: "Example:\n  msupply-sync store remove N1",
-				Flags:       []cli.Flag{yesFlag(), outputFlag()},
-				Action:      env.runStoreMove,
+				Name:      "remove",
+				Usage:     "move a store off its remote site back to the central site",
+				UsageText: "msupply-sync store remove STORE [--force [--yes]]",
+				ArgsUsage: "STORE",
+				Description: `The same as 'store move STORE --to' the central site: pending until the remote site has
+handed the store over, or completed now with --force.
+
+Example:
+  msupply-sync store remove N1`,
+				Flags:  []cli.Flag{forceMoveFlag(), yesFlag(), outputFlag()},
+				Action: env.runStoreMove,
 			},
 		},
 	}
 }
 
-var storeHeader = []string{"id", "code", "name", "site id"}
+var storeHeader = []string{"id", "code", "name", "site id", "moving to"}
 
 func storeRow(s datafile.Store) []string {
-	return []string{s.ID, s.Code, s.Name, strconv.FormatInt(s.SiteID, 10)}
+	moving := ""
+	if s.MovingToSiteID != nil {
+		moving = "site " + strconv.FormatInt(*s.MovingToSiteID, 10) + " (pending)"
+	}
+	return []string{s.ID, s.Code, s.Name, strconv.FormatInt(s.SiteID, 10), moving}
 }
 
 func (env *Env) printStore(c *cli.Context, s datafile.Store) error {
@@ -163,20 +178,47 @@ func (env *Env) runStoreMove(c *cli.Context) error {
 	if err := db.RequireCentralUnlocked(c.Context, "moving a store"); err != nil {
 		return err
 	}
+	force := c.Bool("force")
 	plan, err := db.PlanStoreMove(c.Context, c.Args().First(), to)
 	if err != nil {
 		return err
 	}
-	if plan.Unsent > 0 || plan.InFlight > 0 {
-		warning := fmt.Sprintf("site %q still has %d unsent change(s) for store %s and %d record(s) of it not yet delivered; changes it has not sent will be refused once the store has moved",
-			plan.From.Name, plan.Unsent, plan.Store.Code, plan.InFlight)
+	if force && plan.Handover && !plan.Cancels {
+		warning := fmt.Sprintf("site %q has not handed store %s over: it said it had %d unsent change(s) when it last pushed, and %d record(s) of the store wait for it; what it sends for the store from now on will be parked on the central server, not integrated",
+			plan.From.Name, plan.Store.Code, plan.Unsent, plan.InFlight)
 		if err := env.confirm(c, warning); err != nil {
 			return err
 		}
 	}
-	st, err := db.MoveStore(c.Context, c.Args().First(), to)
+	plan, st, err := db.MoveStore(c.Context, c.Args().First(), to, force)
 	if err != nil {
 		return err
 	}
+	if format, _ := outputFormat(c); format != "json" {
+		fmt.Fprintln(env.Stdout, plan.Describe(st, force))
+	}
 	return env.printStore(c, st)
+}
+
+func forceMoveFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "complete the move now, without the old site's handover (for a site that is gone for good)"}
+}
+
+// printPendingMoves lists the stores whose moves wait for a handover, after a change that may have started one.
+func (env *Env) printPendingMoves(c *cli.Context, db *datafile.DB) error {
+	stores, err := db.Stores(c.Context, "")
+	if err != nil {
+		return err
+	}
+	for _, st := range stores {
+		if st.MovingToSiteID == nil {
+			continue
+		}
+		plan, err := db.PlanStoreMove(c.Context, st.ID, strconv.FormatInt(*st.MovingToSiteID, 10))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "pending: %s\n", plan.Describe(st, false))
+	}
+	return nil
 }

@@ -49,6 +49,22 @@ Example:
 				Action: env.runSyncRetrieve,
 			},
 			{
+				Name:      "parked",
+				Usage:     "list the records the central server holds back, with their reasons",
+				UsageText: "msupply-sync sync parked [--output table|json]",
+				Description: `A record a site pushed that cannot be integrated yet is parked on the central server, never
+dropped: it refers to a record the server does not have (not yet sent, or master data deleted on the
+server), or its store was moved away from the site by 'store move --force'. The server tries parked
+records again after each push of their site and every minute ('serve --retry-parked'); restoring
+what they refer to (for example 'record put item' with the deleted item's id) lets them in.
+--output json gives site_id, site, table, id, reason, since and attempts for each.
+
+Example:
+  msupply-sync sync parked --output json`,
+				Flags:  []cli.Flag{outputFlag()},
+				Action: env.runSyncParked,
+			},
+			{
 				Name:      "status",
 				Usage:     "show how sync stands",
 				UsageText: "msupply-sync sync status [--output table|json]",
@@ -141,7 +157,7 @@ func (env *Env) runSyncRetrieve(c *cli.Context) error {
 		return explainSyncError(err, settings)
 	}
 	fmt.Fprintf(env.Stdout, "retrieved: %s\n", summary(res))
-	return nil
+	return incomplete(res)
 }
 
 type remoteStatus struct {
@@ -168,6 +184,7 @@ type centralSiteStatus struct {
 	Staleness     string     `json:"staleness"`
 	QueuedRecords int64      `json:"queued_records"`
 	UnsentRecords int64      `json:"unsent_records"`
+	ParkedRecords int64      `json:"parked_records"`
 	Blocked       bool       `json:"blocked"`
 }
 
@@ -244,7 +261,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 		}
 		rows = append(rows,
 			[]string{"last run", fmt.Sprintf("%s, started %s, %s", r.Kind, r.StartedAt.Local().Format("2006-01-02 15:04:05"), state)},
-			[]string{"  push", fmt.Sprintf("%d/%d (%d refused)", r.PushDone, r.PushTotal, r.Rejected)},
+			[]string{"  push", fmt.Sprintf("%d/%d (%d refused, %d parked on the server)", r.PushDone, r.PushTotal, r.Rejected, r.Parked)},
 			[]string{"  pull master data", strconv.FormatInt(r.PullCentralDone, 10)},
 			[]string{"  pull store data", fmt.Sprintf("%d/%d", r.PullQueueDone, r.PullQueueTotal)},
 			[]string{"  integrate", fmt.Sprintf("%d/%d (%d errors)", r.IntegrateDone, r.IntegrateTotal, r.IntegrationErrors)},
@@ -262,7 +279,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	out := []centralSiteStatus{}
 	for _, s := range sites {
 		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, Staleness: staleness(s.LastSyncAt, now),
-			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, Blocked: s.Blocked}
+			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked}
 		if s.LastSyncAt != nil {
 			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
 			v.LastSyncAgo = &secs
@@ -274,9 +291,51 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	}
 	col := env.colours()
 	rows := [][]string{}
+	parked := int64(0)
 	for _, s := range out {
 		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, col.lastSyncCell(s.LastSyncAt, now),
-			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatBool(s.Blocked)})
+			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10), strconv.FormatBool(s.Blocked)})
+		parked += s.ParkedRecords
 	}
-	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)))
+	footer := fmt.Sprintf("%d remote sites", len(out))
+	if parked > 0 {
+		footer += fmt.Sprintf("; %d parked records ('msupply-sync sync parked')", parked)
+	}
+	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "parked here", "blocked"}, rows, footer)
+}
+
+func (env *Env) runSyncParked(c *cli.Context) error {
+	if err := requireArgs(c); err != nil {
+		return err
+	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s, err := db.Settings(c.Context)
+	if err != nil {
+		return err
+	}
+	if s.Role != datafile.RoleCentral {
+		return failf("records are parked on the central server; run this there").
+			withHint("on a remote, 'msupply-sync sync status' shows what waits in its own buffer")
+	}
+	parked, err := db.ParkedRecords(c.Context)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeJSON(env.Stdout, parked)
+	}
+	rows := make([][]string, 0, len(parked))
+	for _, p := range parked {
+		rows = append(rows, []string{fmt.Sprintf("%d %s", p.SiteID, p.Site), p.Table, p.RecordID, p.Reason,
+			p.Since.Local().Format("2006-01-02 15:04:05"), strconv.Itoa(p.Attempts)})
+	}
+	return writeTable(env.Stdout, []string{"site", "table", "id", "reason", "since", "attempts"}, rows, fmt.Sprintf("%d parked records", len(parked)))
 }

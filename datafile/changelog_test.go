@@ -158,7 +158,7 @@ func TestChangeCaptureSitesAndStores(t *testing.T) {
 		mustAddSite(t, db, "West", datafile.SiteStandalone)
 		cursor := lastCursor(t, db)
 		st := mustAddStore(t, db, "W1", "")
-		if _, err := db.MoveStore(ctx, "W1", "West"); err != nil {
+		if _, _, err := db.MoveStore(ctx, "W1", "West", true); err != nil {
 			t.Fatal(err)
 		}
 		// Stores have no delete command; whatever deletes one must still be captured.

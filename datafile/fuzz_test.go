@@ -37,7 +37,7 @@ func newFuzzFixture(tb testing.TB) fuzzFixture {
 	pushed, err := db.ReceivePush(context.Background(), north.ID, []datafile.InRecord{{
 		SyncOutID: "1", Table: "invoice", RecordID: "inv-r", Action: "insert",
 		Data: json.RawMessage(fmt.Sprintf(`{"id":"inv-r","store_id":%q,"name_id":"name-1","type":"customer_invoice","created_at":%q}`, f.r.ID, testCreatedAt)),
-	}}, 0)
+	}}, 0, nil)
 	if err != nil || len(pushed.Rejections) > 0 {
 		tb.Fatalf("push North's invoice: %v %+v", err, pushed.Rejections)
 	}

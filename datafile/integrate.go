@@ -16,7 +16,9 @@ import (
 type IntegrationResult struct {
 	Integrated int // written into the tables
 	Failed     int // kept in the buffer with an error, to be tried again
-	Dropped    int // refused for good (the store is no longer on the site) and removed from the buffer
+	Dropped    int // on a remote, refused for good (the store is no longer on the site) and removed from the buffer
+	// Held are the records of the batch that went to the buffer instead, with the reason.
+	Held []Rejection
 }
 
 type bufferWriter struct {
@@ -26,10 +28,11 @@ type bufferWriter struct {
 
 func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter, error) {
 	// The latest state received for a record replaces an older one still waiting.
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at, attempts, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_site_id, table_name, record_id) DO UPDATE SET
-			action = excluded.action, data = excluded.data, received_at = excluded.received_at, attempts = 0, error = NULL`)
+			action = excluded.action, data = excluded.data, received_at = excluded.received_at,
+			attempts = excluded.attempts, error = excluded.error`)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +41,8 @@ func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter
 
 func (b *bufferWriter) close() { b.stmt.Close() }
 
-func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord) error {
+// add buffers r; reason, when not empty, is why it could not be integrated on its first attempt.
+func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason string) error {
 	action := strings.ToLower(r.Action)
 	recordID := r.RecordID
 	var data any
@@ -54,7 +58,11 @@ func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord) error 
 	default:
 		return fmt.Errorf("unknown action %q", r.Action)
 	}
-	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now)
+	attempts, why := 0, any(nil)
+	if reason != "" {
+		attempts, why = 1, reason
+	}
+	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now, attempts, why)
 	return err
 }
 
@@ -66,8 +74,17 @@ func (db *DB) Integrate(ctx context.Context) (IntegrationResult, error) {
 		if err != nil {
 			return err
 		}
-		res, err = integrate(ctx, tx, s.Role, s.ThisSiteID, CentralSiteID)
-		return err
+		if res, err = integrate(ctx, tx, s.Role, s.ThisSiteID, CentralSiteID); err != nil || s.Role != RoleRemote {
+			return err
+		}
+		// A store kept whole because it had unpushed changes goes once they have been pushed.
+		// Marked as central's doing, like every purge, so the deletes are not pushed back as this site's.
+		in, err := newIntegrator(ctx, tx, s.Role, s.ThisSiteID, CentralSiteID)
+		if err != nil {
+			return err
+		}
+		defer in.close()
+		return in.finish(ctx, in.purgeStoresElsewhere(ctx))
 	})
 	return res, err
 }
@@ -84,6 +101,8 @@ type bufferRow struct {
 	action   string
 	data     sql.NullString
 	rec      *Record // already decoded and normalised, when the record comes straight from checkPushed
+	// receivedAt is when the record reached the buffer; empty for a record being received now.
+	receivedAt string
 	// absent: checkPushed found no record with this id in this transaction. A second copy of the same id
 	// later in the batch still says so; writing it then finds the id taken and updates the first copy,
 	// which this site was allowed to write.
@@ -264,7 +283,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		}
 		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked, absent: r.absent}
 		if action == "merge" {
-			if err := buf.add(ctx, in.source, r); err != nil {
+			if err := buf.add(ctx, in.source, r, ""); err != nil {
 				return err
 			}
 			continue
@@ -284,8 +303,11 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if !errors.Is(err, errDrop) && !errors.As(err, &de) && !isConstraintError(err) {
 			return fmt.Errorf("integrate %s %s: %w", r.Table, r.RecordID, err)
 		}
-		if err := buf.add(ctx, in.source, r); err != nil {
+		if err := buf.add(ctx, in.source, r, err.Error()); err != nil {
 			return err
+		}
+		if in.role == RoleCentral {
+			res.Held = append(res.Held, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: err.Error()})
 		}
 	}
 	if in.role == RoleRemote && !purged {
@@ -345,14 +367,23 @@ func (in *integrator) recordStore(ctx context.Context, t *Table) (*recordStore, 
 }
 
 // errDrop marks a record that can never be integrated here.
-var errDrop = errors.New("dropped")
+var errDrop = errors.New("not integrated")
+
+// dropError is errDrop with the reason, which central keeps with the parked record.
+type dropError struct{ reason string }
+
+func (e dropError) Error() string        { return e.reason }
+func (e dropError) Is(target error) bool { return target == errDrop }
+
+// msgStoreMovedAway explains a change that reached central after its store had left the site that made it.
+const msgStoreMovedAway = "the record's store was moved away from the site that sent it before this change reached the central server"
 
 const integrateChunk = 1000
 
 func (in *integrator) pass(ctx context.Context, table, action string, res *IntegrationResult) error {
 	var last int64
 	for {
-		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data FROM sync_buffer
+		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data, received_at FROM sync_buffer
 			WHERE source_site_id = ? AND table_name = ? AND action = ? AND id > ? ORDER BY id LIMIT ?`,
 			in.source, table, action, last, integrateChunk)
 		if err != nil {
@@ -361,7 +392,7 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 		var batch []bufferRow
 		for rows.Next() {
 			var r bufferRow
-			if err := rows.Scan(&r.id, &r.recordID, &r.action, &r.data); err != nil {
+			if err := rows.Scan(&r.id, &r.recordID, &r.action, &r.data, &r.receivedAt); err != nil {
 				rows.Close()
 				return err
 			}
@@ -380,11 +411,13 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 			switch {
 			case err == nil:
 				res.Integrated++
-			case errors.Is(err, errDrop):
+			case errors.Is(err, errDrop) && in.role == RoleRemote:
+				// Central holds the record; this site has no use for it. Central never drops what a
+				// site pushed: it keeps it, with the reason, for an administrator.
 				res.Dropped++
 			default:
 				var de *Error
-				if !errors.As(err, &de) && !isConstraintError(err) {
+				if !errors.Is(err, errDrop) && !errors.As(err, &de) && !isConstraintError(err) {
 					return fmt.Errorf("integrate %s %s: %w", table, r.recordID, err)
 				}
 				res.Failed++
@@ -415,16 +448,17 @@ func (in *integrator) apply(ctx context.Context, table string, r bufferRow) erro
 		}
 		return in.upsertRecord(ctx, tablesByName[table], r)
 	case "delete":
-		return in.deleteRecord(ctx, table, r.recordID)
+		return in.deleteRecord(ctx, table, r.recordID, r.receivedAt)
 	case "merge":
 		return in.merge(ctx, table, r)
 	}
 	return errorf(EINVALID, "unknown action %q", r.action)
 }
 
-// allowed says whether the source may write store data of storeID here.
-// allowed returns errDrop unless the source may write store data of storeID here.
-func (in *integrator) allowed(ctx context.Context, storeID string) error {
+// allowed returns an error wrapping errDrop unless the source may write store data of storeID here. On
+// central, a record a site pushed before it handed the store over is still that site's to write: it was
+// made while the store was active there.
+func (in *integrator) allowed(ctx context.Context, storeID string, receivedAt string) error {
 	site := in.source
 	if in.role != RoleCentral {
 		site = in.thisSite
@@ -433,10 +467,21 @@ func (in *integrator) allowed(ctx context.Context, storeID string) error {
 	if err != nil {
 		return err
 	}
-	if !ok || site == 0 {
-		return errDrop
+	if ok && site != 0 {
+		return nil
 	}
-	return nil
+	if in.role == RoleCentral && receivedAt != "" {
+		var handedOver bool
+		if err := in.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM store_move WHERE store_id = ? AND from_site_id = ?
+			AND how = 'handover' AND completed_at >= ?)`, storeID, site, receivedAt).Scan(&handedOver); err != nil {
+			return err
+		}
+		if handedOver {
+			return nil
+		}
+		return dropError{msgStoreMovedAway}
+	}
+	return dropError{"the record's store is not active on the site that sent it"}
 }
 
 func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
@@ -458,7 +503,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	}
 	exists := false
 	if t.Kind == StoreData {
-		if err := in.allowed(ctx, rec.StoreID()); err != nil {
+		if err := in.allowed(ctx, rec.StoreID(), r.receivedAt); err != nil {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+r.recordID] {
@@ -471,7 +516,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			}
 			exists = existing != nil
 			if existing != nil && existing.StoreID() != rec.StoreID() {
-				if err := in.allowed(ctx, existing.StoreID()); err != nil {
+				if err := in.allowed(ctx, existing.StoreID(), r.receivedAt); err != nil {
 					return err
 				}
 			}
@@ -526,31 +571,38 @@ func (in *integrator) upsertStore(ctx context.Context, r bufferRow) error {
 	if err := json.Unmarshal([]byte(r.data.String), &s); err != nil || validID(s.ID) != nil || s.ID != r.recordID || validateStoreCode(s.Code) != nil {
 		return errorf(EINVALID, "invalid store record")
 	}
-	_, err := in.tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, site_id = excluded.site_id
-		WHERE code IS NOT excluded.code OR name IS NOT excluded.name OR site_id IS NOT excluded.site_id`, s.ID, s.Code, s.Name, s.SiteID)
+	_, err := in.tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id, moving_to_site_id) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, site_id = excluded.site_id,
+			moving_to_site_id = excluded.moving_to_site_id
+		WHERE code IS NOT excluded.code OR name IS NOT excluded.name OR site_id IS NOT excluded.site_id
+			OR moving_to_site_id IS NOT excluded.moving_to_site_id`, s.ID, s.Code, s.Name, s.SiteID, s.MovingToSiteID)
 	return err
 }
 
 // purgeStoresElsewhere removes from a remote the store data of stores that are no longer active on it: a
-// remote holds only its own stores' data.
+// remote holds only its own stores' data. A store with changes made here and not yet pushed stays whole
+// until they have been pushed, so that a store taken away by a forced move loses nothing: central parks
+// what arrives late, and the next integration purges the store.
 func (in *integrator) purgeStoresElsewhere(ctx context.Context) error {
 	if in.thisSite == 0 {
 		return nil
 	}
-	for i := len(syncedTables) - 1; i >= 0; i-- {
-		t := Tables()[i]
+	tables := Tables()
+	for i := len(tables) - 1; i >= 0; i-- {
+		t := tables[i]
 		if t.Kind != StoreData {
 			continue
 		}
-		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE store_id IN (SELECT id FROM store WHERE site_id <> ?)`, in.thisSite); err != nil {
+		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE store_id IN (SELECT id FROM store WHERE site_id <> ?
+			AND id NOT IN (SELECT store_id FROM changelog WHERE source_site_id IS NULL AND store_id IS NOT NULL
+				AND cursor > (SELECT push_cursor FROM sync_state)))`, in.thisSite); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (in *integrator) deleteRecord(ctx context.Context, table, id string) error {
+func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt string) error {
 	switch table {
 	case "site", "store":
 		if in.role == RoleCentral {
@@ -572,7 +624,7 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id string) error 
 		if err != nil {
 			return err
 		}
-		if err := in.allowed(ctx, storeID); err != nil {
+		if err := in.allowed(ctx, storeID, receivedAt); err != nil {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+id] {

@@ -486,6 +486,16 @@ func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeI
 		return errorf(EFORBIDDEN, "store %q is not active on this site, so its %s records cannot be written here", storeID, t.Name).
 			withHint("store data is entered only on the site its store is active on")
 	}
+	var moving bool
+	if err := tx.QueryRowContext(ctx, `SELECT moving_to_site_id IS NOT NULL FROM store WHERE id = ?`, storeID).Scan(&moving); err != nil {
+		return err
+	}
+	if moving {
+		// Whatever is written now would have to reach central before the store leaves; the handover
+		// promises central that nothing more will.
+		return errorf(EFORBIDDEN, "store %q is being moved to another site, so it is read-only here until the move completes", storeID).
+			withHint("sync this site ('msupply-sync run --remote --once') to hand the store over; enter new data for it on the site it moves to")
+	}
 	return nil
 }
 

@@ -235,7 +235,7 @@ func TestMoveStoreRequeues(t *testing.T) {
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
-			st, err := db.MoveStore(ctx, "C", step.to)
+			_, st, err := db.MoveStore(ctx, "C", step.to, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestMoveStoreRequeues(t *testing.T) {
 	}
 
 	t.Run("changes after a move go to the new site", func(t *testing.T) {
-		if _, err := db.MoveStore(ctx, "C", "South"); err != nil {
+		if _, _, err := db.MoveStore(ctx, "C", "South", true); err != nil {
 			t.Fatal(err)
 		}
 		mustExec(t, db, `DELETE FROM sync_queue WHERE store_id = ?`, c) // South has received everything
@@ -292,18 +292,18 @@ func TestMoveStoreRequeues(t *testing.T) {
 	})
 
 	t.Run("refusals", func(t *testing.T) {
-		_, err := db.MoveStore(ctx, "C", "South")
+		_, _, err := db.MoveStore(ctx, "C", "South", true)
 		wantCode(t, err, datafile.ECONFLICT)
-		_, err = db.MoveStore(ctx, "no-such-store", "South")
+		_, _, err = db.MoveStore(ctx, "no-such-store", "South", true)
 		wantCode(t, err, datafile.ENOTFOUND)
-		_, err = db.MoveStore(ctx, "C", "Nowhere")
+		_, _, err = db.MoveStore(ctx, "C", "Nowhere", true)
 		wantCode(t, err, datafile.ENOTFOUND)
 		locked, err := datafile.Open(ctx, db.Path())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer locked.Close()
-		_, err = locked.MoveStore(ctx, "C", "North")
+		_, _, err = locked.MoveStore(ctx, "C", "North", true)
 		wantErrIs(t, err, datafile.ErrLocked)
 		if got := queuedFor(t, db, f.south.ID, c); fmt.Sprint(got) != "[stock_line/sl-1 update]" {
 			t.Errorf("a refused move changed South's queue: %v", got)

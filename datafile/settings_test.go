@@ -30,7 +30,7 @@ func TestLocking(t *testing.T) {
 			"delete":     second(db.DeleteSite(ctx, "1")),
 			"reset":      func() error { _, err := db.ResetHardwareID(ctx, "1"); return err }(),
 			"unblock":    func() error { _, err := db.UnblockSite(ctx, "1"); return err }(),
-			"move store": func() error { _, err := db.MoveStore(ctx, "S1", "1"); return err }(),
+			"move store": func() error { _, _, err := db.MoveStore(ctx, "S1", "1", true); return err }(),
 		} {
 			if !isLocked(err) {
 				t.Errorf("%s while locked: %v, want ErrLocked", name, err)

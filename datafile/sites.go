@@ -22,29 +22,32 @@ const MinPasswordLength = 8
 
 // Site is a sync site as an administrator sees it. The password hash never leaves the package.
 type Site struct {
-	ID            int64      `json:"id"`
-	Code          string     `json:"code"`
-	Name          string     `json:"name"`
-	Type          string     `json:"type"`
-	HardwareID    string     `json:"hardware_id"`
-	Blocked       bool       `json:"blocked"`
-	Stores        []string   `json:"stores"`
-	LastSyncAt    *time.Time `json:"last_sync_at"`
-	FailedLogins  int        `json:"-"`
-	UnsentRecords int        `json:"-"`
-	HasPassword   bool       `json:"-"`
+	ID         int64      `json:"id"`
+	Code       string     `json:"code"`
+	Name       string     `json:"name"`
+	Type       string     `json:"type"`
+	HardwareID string     `json:"hardware_id"`
+	Blocked    bool       `json:"blocked"`
+	Stores     []string   `json:"stores"`
+	LastSyncAt *time.Time `json:"last_sync_at"`
+	// Parked counts the records this site pushed that central holds back ('sync parked').
+	Parked        int  `json:"-"`
+	FailedLogins  int  `json:"-"`
+	UnsentRecords int  `json:"-"`
+	HasPassword   bool `json:"-"`
 }
 
 // HasSynced reports whether a remote has ever authenticated as this site, which is when changing its
 // name or password starts to matter.
 func (s Site) HasSynced() bool { return s.HardwareID != "" || s.LastSyncAt != nil }
 
-const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, unsent_records`
+const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, unsent_records,
+	(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id AND site.id <> 1)`
 
 func scanSite(row scanner) (Site, error) {
 	var s Site
 	var last sql.NullString
-	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked, &last, &s.UnsentRecords)
+	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked, &last, &s.UnsentRecords, &s.Parked)
 	if err != nil {
 		return s, err
 	}

@@ -122,7 +122,7 @@ func TestAddSiteValidation(t *testing.T) {
 		wantCode(t, second(remote.DeleteSite(ctx, "1")), datafile.EFORBIDDEN)
 		_, err = remote.AddStore(ctx, "X", "X", "")
 		wantCode(t, err, datafile.EFORBIDDEN)
-		_, err = remote.MoveStore(ctx, "X", "1")
+		_, _, err = remote.MoveStore(ctx, "X", "1", true)
 		wantCode(t, err, datafile.EFORBIDDEN)
 		_, err = remote.ResetHardwareID(ctx, "1")
 		wantCode(t, err, datafile.EFORBIDDEN)
@@ -185,7 +185,7 @@ func TestDeleteSite(t *testing.T) {
 		wantCode(t, second(db.DeleteSite(ctx, "Nowhere")), datafile.ENOTFOUND)
 	})
 	t.Run("allowed once its stores are gone", func(t *testing.T) {
-		if _, err := db.MoveStore(ctx, st.ID, ""); err != nil {
+		if _, _, err := db.MoveStore(ctx, st.ID, "", true); err != nil {
 			t.Fatal(err)
 		}
 		// Whatever was still queued for the site goes with it.
@@ -221,7 +221,7 @@ func TestMobileSiteHoldsOneStore(t *testing.T) {
 	})
 	t.Run("move a second store onto it", func(t *testing.T) {
 		for _, from := range []string{"C1", "F1"} {
-			_, err := db.MoveStore(ctx, from, "Mobile")
+			_, _, err := db.MoveStore(ctx, from, "Mobile", true)
 			wantCode(t, err, datafile.ECONFLICT)
 		}
 		stores, err := db.Stores(ctx, "Mobile")
@@ -240,17 +240,17 @@ func TestMobileSiteHoldsOneStore(t *testing.T) {
 		assertChanges(t, changesAfter(t, db, cursor), nil)
 	})
 	t.Run("a mobile site can take a store once it has none", func(t *testing.T) {
-		if _, err := db.MoveStore(ctx, "M1", "Fixed"); err != nil {
+		if _, _, err := db.MoveStore(ctx, "M1", "Fixed", true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.MoveStore(ctx, "C1", "Mobile"); err != nil {
+		if _, _, err := db.MoveStore(ctx, "C1", "Mobile", true); err != nil {
 			t.Fatal(err)
 		}
 		// A site with one store may become mobile.
-		if _, err := db.MoveStore(ctx, "F1", ""); err != nil {
+		if _, _, err := db.MoveStore(ctx, "F1", "", true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.MoveStore(ctx, "M1", ""); err != nil {
+		if _, _, err := db.MoveStore(ctx, "M1", "", true); err != nil {
 			t.Fatal(err)
 		}
 		s, err := db.EditSite(ctx, "Fixed", datafile.SiteUpdate{Type: ptr(datafile.SiteMobile)})

@@ -17,11 +17,26 @@ type Store struct {
 	Code   string `json:"code"`
 	Name   string `json:"name"`
 	SiteID int64  `json:"site_id"`
+	// MovingToSiteID is the site the store moves to once its site has handed it over; nil when it is not
+	// moving.
+	MovingToSiteID *int64 `json:"moving_to_site_id"`
+}
+
+const storeColumns = `id, code, name, site_id, moving_to_site_id`
+
+func scanStore(row scanner) (Store, error) {
+	var s Store
+	var moving sql.NullInt64
+	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID, &moving)
+	if moving.Valid {
+		s.MovingToSiteID = &moving.Int64
+	}
+	return s, err
 }
 
 // Stores returns the stores, all of them or those of one site, by code.
 func (db *DB) Stores(ctx context.Context, siteRef string) ([]Store, error) {
-	q := `SELECT id, code, name, site_id FROM store`
+	q := `SELECT ` + storeColumns + ` FROM store`
 	var args []any
 	if siteRef != "" {
 		site, err := db.FindSite(ctx, siteRef)
@@ -38,8 +53,8 @@ func (db *DB) Stores(ctx context.Context, siteRef string) ([]Store, error) {
 	defer rows.Close()
 	stores := []Store{}
 	for rows.Next() {
-		var s Store
-		if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+		s, err := scanStore(rows)
+		if err != nil {
 			return nil, err
 		}
 		stores = append(stores, s)
@@ -53,9 +68,8 @@ func (db *DB) FindStore(ctx context.Context, ref string) (Store, error) {
 }
 
 func findStore(ctx context.Context, q queryer, ref string) (Store, error) {
-	var s Store
-	err := q.QueryRowContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id = ? OR code = ? COLLATE NOCASE
-		ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref).Scan(&s.ID, &s.Code, &s.Name, &s.SiteID)
+	s, err := scanStore(q.QueryRowContext(ctx, `SELECT `+storeColumns+` FROM store WHERE id = ? OR code = ? COLLATE NOCASE
+		ORDER BY id = ? DESC LIMIT 1`, ref, ref, ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, errorf(ENOTFOUND, "no store with ID or code %q", ref).withHint("'msupply-sync store list' shows the stores")
 	}
@@ -98,7 +112,7 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 		if err != nil {
 			return err
 		}
-		if err := checkMobileHasRoom(site, ""); err != nil {
+		if err := checkRoomFor(ctx, tx, site, Store{}); err != nil {
 			return err
 		}
 		if _, err := findStore(ctx, tx, code); err == nil {
@@ -107,93 +121,6 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 		st.SiteID = site.ID
 		_, err = tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)`, st.ID, st.Code, st.Name, st.SiteID)
 		return err
-	})
-	return st, err
-}
-
-func checkMobileHasRoom(site Site, movingStoreCode string) error {
-	if site.Type != SiteMobile {
-		return nil
-	}
-	for _, code := range site.Stores {
-		if !strings.EqualFold(code, movingStoreCode) {
-			return errorf(ECONFLICT, "site %q is a mobile site and already holds store %s; a mobile site holds at most one store", site.Name, code).
-				withHint("move that store off the site first, or use a standalone site")
-		}
-	}
-	return nil
-}
-
-// MoveImpact describes what a store move leaves behind on the site the store is leaving.
-type MoveImpact struct {
-	Store    Store
-	From     Site
-	To       Site
-	Unsent   int // changes the old remote reported as not yet pushed
-	InFlight int // records queued for the old remote and not yet acknowledged
-}
-
-// PlanStoreMove reports what moving a store to a site would affect, without changing anything.
-func (db *DB) PlanStoreMove(ctx context.Context, storeRef, toSiteRef string) (MoveImpact, error) {
-	var m MoveImpact
-	st, err := db.FindStore(ctx, storeRef)
-	if err != nil {
-		return m, err
-	}
-	if toSiteRef == "" {
-		toSiteRef = "1"
-	}
-	to, err := db.FindSite(ctx, toSiteRef)
-	if err != nil {
-		return m, err
-	}
-	from, err := db.FindSite(ctx, itoa(st.SiteID))
-	if err != nil {
-		return m, err
-	}
-	m = MoveImpact{Store: st, From: from, To: to}
-	if from.ID != CentralSiteID {
-		m.Unsent = from.UnsentRecords
-		if err := db.conn().QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND store_id = ?`, from.ID, st.ID).Scan(&m.InFlight); err != nil {
-			return m, err
-		}
-	}
-	return m, nil
-}
-
-// MoveStore makes a store active on another site (the central site when toSiteRef is empty), and in the same
-// transaction queues all of the store's data to its new site and drops what was queued for the old one.
-func (db *DB) MoveStore(ctx context.Context, storeRef, toSiteRef string) (Store, error) {
-	if _, err := db.requireCentral(ctx, "moving a store"); err != nil {
-		return Store{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
-		return Store{}, err
-	}
-	if toSiteRef == "" {
-		toSiteRef = itoa(CentralSiteID)
-	}
-	var st Store
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if st, err = findStore(ctx, tx, storeRef); err != nil {
-			return err
-		}
-		to, err := findSite(ctx, tx, toSiteRef)
-		if err != nil {
-			return err
-		}
-		if to.ID == st.SiteID {
-			return errorf(ECONFLICT, "store %s is already on site %q", st.Code, to.Name)
-		}
-		if err := checkMobileHasRoom(to, st.Code); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE store SET site_id = ? WHERE id = ?`, to.ID, st.ID); err != nil {
-			return err
-		}
-		st.SiteID = to.ID
-		return requeueStore(ctx, tx, st)
 	})
 	return st, err
 }
@@ -220,7 +147,7 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 
 // requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.
 func requeueSiteStores(ctx context.Context, tx *sql.Tx, siteID int64) error {
-	q, args := `SELECT id, code, name, site_id FROM store WHERE site_id <> ?`, []any{CentralSiteID}
+	q, args := `SELECT `+storeColumns+` FROM store WHERE site_id <> ?`, []any{CentralSiteID}
 	if siteID != 0 {
 		q += ` AND site_id = ?`
 		args = append(args, siteID)
@@ -231,8 +158,8 @@ func requeueSiteStores(ctx context.Context, tx *sql.Tx, siteID int64) error {
 	}
 	var stores []Store
 	for rows.Next() {
-		var s Store
-		if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+		s, err := scanStore(rows)
+		if err != nil {
 			rows.Close()
 			return err
 		}

@@ -94,7 +94,13 @@ const (
 	RejectMasterData   = "master_data_refused"
 	RejectNotPermitted = "store_not_active_on_site"
 	RejectInvalid      = "invalid_record"
+	// ParkedCode marks a pushed record that central keeps without integrating it yet, with the reason.
+	ParkedCode = "parked"
 )
+
+// parkStoreMovedAway is the verdict on a change pushed for a store that has left the pushing site: it was
+// made while the store was that site's, so it is kept, but it may not overwrite the store's data.
+const parkStoreMovedAway = "park"
 
 // syncTableRank places the site and store tables ahead of the record tables that refer to them.
 func syncTableRank(table string) (int, bool) {
@@ -364,8 +370,12 @@ func (db *DB) SiteSyncInfo(ctx context.Context, siteID int64) (SiteSyncInfo, err
 
 // PushResult is what central did with a pushed batch.
 type PushResult struct {
-	Rejections  []Rejection
+	Rejections []Rejection
+	// Parked are the records of the batch that central keeps without integrating them yet, with the reason.
+	Parked      []Rejection
 	Integration IntegrationResult
+	// HandedOver counts the pending store moves the batch completed.
+	HandedOver int
 	// HighWater is the highest sequence integrated so far from the datafile that pushed: a remote that
 	// finds it above what it has just sent has been restored from an older copy and must push under a
 	// new datafile id, or its new records would be taken for replays.
@@ -375,9 +385,11 @@ type PushResult struct {
 
 // ReceivePush takes a batch pushed by a remote site: it refuses for good what the site may not write,
 // buffers the rest, and integrates everything buffered from that site, all in one transaction. A record
-// that cannot be integrated yet (it refers to one not yet received) stays buffered and is tried again with
-// the next push. remaining is what the site says it still has to send.
-func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64) (PushResult, error) {
+// that cannot be integrated yet (it refers to one not yet received, or to master data since deleted) is
+// parked in the buffer with its reason and tried again with the next push and by RetryParked. remaining
+// is what the site says it still has to send; handedOver are the stores it hands over with this batch
+// (see completeHandovers).
+func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord, remaining int64, handedOver []string) (PushResult, error) {
 	var res PushResult
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
 		// A batch is at most a page of records and quick to write; watching ctx for each of its statements
@@ -408,6 +420,13 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			if err != nil {
 				return err
 			}
+			if code == parkStoreMovedAway {
+				if err := buf.add(ctx, siteID, r, msg); err != nil {
+					return err
+				}
+				res.Parked = append(res.Parked, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: msg})
+				continue
+			}
 			if code != "" {
 				res.Rejections = append(res.Rejections, Rejection{SyncOutID: r.SyncOutID, Code: code, Message: msg})
 				continue
@@ -436,12 +455,17 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		if err := in.finish(ctx, err); err != nil {
 			return err
 		}
-		if !waiting {
-			return nil
+		res.Parked = append(res.Parked, res.Integration.Held...)
+		if waiting {
+			retried, err := integrate(ctx, tx, RoleCentral, siteID, siteID)
+			if err != nil {
+				return err
+			}
+			res.Integration.Integrated += retried.Integrated
+			res.Integration.Failed, res.Integration.Dropped = retried.Failed, retried.Dropped
 		}
-		retried, err := integrate(ctx, tx, RoleCentral, siteID, siteID)
-		res.Integration.Integrated += retried.Integrated
-		res.Integration.Failed, res.Integration.Dropped = retried.Failed, retried.Dropped
+		// Last, so the batch that carries the handover is integrated while the store is still the site's.
+		res.HandedOver, err = completeHandovers(ctx, tx, siteID, handedOver, db.timestamp())
 		return err
 	})
 	return res, err
@@ -492,10 +516,18 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		if err != nil {
 			return "", "", err
 		}
-		if !ok {
-			// The message names no store: which store holds an id is itself another site's business.
-			return RejectNotPermitted, "the record's store is not active on this site", nil
+		if ok {
+			continue
 		}
+		moved, err := movedAway(ctx, tx, storeID, siteID)
+		if err != nil {
+			return "", "", err
+		}
+		if moved {
+			return parkStoreMovedAway, msgStoreMovedAway, nil
+		}
+		// The message names no store: which store holds an id is itself another site's business.
+		return RejectNotPermitted, "the record's store is not active on this site", nil
 	}
 	return "", "", nil
 }
@@ -516,12 +548,14 @@ type SiteSummary struct {
 	LastSyncAt *time.Time
 	Queued     int64
 	Unsent     int64
+	Parked     int64
 }
 
 // SiteSummaries returns the sync state of every remote site in one read.
 func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
 	rows, err := db.conn().QueryContext(ctx, `SELECT site.id, site.name, site.blocked, site.last_sync_at, site.unsent_records,
-		(SELECT count(*) FROM sync_queue WHERE sync_queue.site_id = site.id) FROM site WHERE site.id <> ? ORDER BY site.id`, CentralSiteID)
+		(SELECT count(*) FROM sync_queue WHERE sync_queue.site_id = site.id),
+		(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id) FROM site WHERE site.id <> ? ORDER BY site.id`, CentralSiteID)
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +564,7 @@ func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
 	for rows.Next() {
 		var s SiteSummary
 		var last sql.NullString
-		if err := rows.Scan(&s.ID, &s.Name, &s.Blocked, &last, &s.Unsent, &s.Queued); err != nil {
+		if err := rows.Scan(&s.ID, &s.Name, &s.Blocked, &last, &s.Unsent, &s.Queued, &s.Parked); err != nil {
 			return nil, err
 		}
 		if t, err := time.Parse(time.RFC3339, last.String); err == nil && last.Valid {
@@ -671,14 +705,14 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 		}
 		return rows.Err()
 	case "store":
-		rows, err := q.QueryContext(ctx, `SELECT id, code, name, site_id FROM store WHERE id IN `+in, args...)
+		rows, err := q.QueryContext(ctx, `SELECT `+storeColumns+` FROM store WHERE id IN `+in, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var s Store
-			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID); err != nil {
+			s, err := scanStore(rows)
+			if err != nil {
 				return err
 			}
 			data, err := json.Marshal(s)

@@ -70,14 +70,40 @@ func (db *DB) SetServerQueueLength(ctx context.Context, n int64) error {
 	return err
 }
 
+// PushBatch is the next batch of local changes to push.
+type PushBatch struct {
+	Records []OutRecord
+	// Remaining is how many changes remain after these.
+	Remaining int64
+	// HandedOver lists, when nothing remains after this batch, the stores moving away from this site: with
+	// their writes stopped and every change made for them in this batch or before it, they are handed
+	// over once the batch is committed on central.
+	HandedOver []string
+}
+
 // PendingPush returns up to limit local changes not yet pushed, oldest first, and how many remain after
 // them. Each carries the record's current content.
-func (db *DB) PendingPush(ctx context.Context, limit int) ([]OutRecord, int64, error) {
+func (db *DB) PendingPush(ctx context.Context, limit int) (PushBatch, error) {
 	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, 0, err
+		return PushBatch{}, err
 	}
 	defer tx.Rollback()
+	recs, remaining, err := pendingPush(ctx, tx, limit)
+	if err != nil || remaining > 0 {
+		return PushBatch{Records: recs, Remaining: remaining}, err
+	}
+	// Read in the same snapshot as the batch: a store that started moving after it was read may have
+	// changes the batch does not hold.
+	var site sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT this_site_id FROM settings`).Scan(&site); err != nil {
+		return PushBatch{}, err
+	}
+	handed, err := handingOver(ctx, tx, site.Int64)
+	return PushBatch{Records: recs, HandedOver: handed}, err
+}
+
+func pendingPush(ctx context.Context, tx *sql.Tx, limit int) ([]OutRecord, int64, error) {
 	var after, total int64
 	var source string
 	if err := tx.QueryRowContext(ctx, `SELECT push_cursor, (SELECT datafile_id FROM settings) FROM sync_state`).Scan(&after, &source); err != nil {
@@ -222,6 +248,7 @@ type RunLog struct {
 	IntegrateTotal    int64      `json:"integrate_total"`
 	IntegrateDone     int64      `json:"integrate_done"`
 	Rejected          int64      `json:"rejected"`
+	Parked            int64      `json:"parked"`
 	IntegrationErrors int64      `json:"integration_errors"`
 	ErrorCode         string     `json:"error_code"`
 	Error             string     `json:"error"`
@@ -249,9 +276,9 @@ func (db *DB) SaveRun(ctx context.Context, r *RunLog, finished bool) error {
 	// The kind is written again because a run learns only once started that it is an initialisation.
 	_, err := db.conn().ExecContext(ctx, `UPDATE sync_log SET kind = ?, finished_at = coalesce(?, finished_at), push_total = ?, push_done = ?,
 		pull_central_total = ?, pull_central_done = ?, pull_queue_total = ?, pull_queue_done = ?, integrate_total = ?,
-		integrate_done = ?, rejected = ?, integration_errors = ?, error_code = ?, error = ? WHERE id = ?`,
+		integrate_done = ?, rejected = ?, parked = ?, integration_errors = ?, error_code = ?, error = ? WHERE id = ?`,
 		r.Kind, fin, r.PushTotal, r.PushDone, r.PullCentralTotal, r.PullCentralDone, r.PullQueueTotal, r.PullQueueDone,
-		r.IntegrateTotal, r.IntegrateDone, r.Rejected, r.IntegrationErrors, nullIfEmpty(r.ErrorCode), nullIfEmpty(r.Error), r.ID)
+		r.IntegrateTotal, r.IntegrateDone, r.Rejected, r.Parked, r.IntegrationErrors, nullIfEmpty(r.ErrorCode), nullIfEmpty(r.Error), r.ID)
 	return err
 }
 
@@ -268,10 +295,10 @@ func (db *DB) LastRun(ctx context.Context) (*RunLog, error) {
 	var started string
 	var finished, code, msg sql.NullString
 	err := db.conn().QueryRowContext(ctx, `SELECT id, kind, started_at, finished_at, push_total, push_done, pull_central_total,
-		pull_central_done, pull_queue_total, pull_queue_done, integrate_total, integrate_done, rejected, integration_errors,
+		pull_central_done, pull_queue_total, pull_queue_done, integrate_total, integrate_done, rejected, parked, integration_errors,
 		error_code, error FROM sync_log ORDER BY id DESC LIMIT 1`).Scan(&r.ID, &r.Kind, &started, &finished, &r.PushTotal, &r.PushDone,
 		&r.PullCentralTotal, &r.PullCentralDone, &r.PullQueueTotal, &r.PullQueueDone, &r.IntegrateTotal, &r.IntegrateDone,
-		&r.Rejected, &r.IntegrationErrors, &code, &msg)
+		&r.Rejected, &r.Parked, &r.IntegrationErrors, &code, &msg)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}

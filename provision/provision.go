@@ -147,7 +147,7 @@ type Admin interface {
 	AddSite(ctx context.Context, n datafile.NewSite) (datafile.Site, error)
 	EditSite(ctx context.Context, ref string, u datafile.SiteUpdate) (datafile.Site, error)
 	AddStore(ctx context.Context, code, name, siteRef string) (datafile.Store, error)
-	MoveStore(ctx context.Context, storeRef, toSiteRef string) (datafile.Store, error)
+	MoveStore(ctx context.Context, storeRef, toSiteRef string, force bool) (datafile.MovePlan, datafile.Store, error)
 	VerifySitePassword(ctx context.Context, siteID int64, password string) (bool, error)
 }
 
@@ -263,14 +263,15 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			if !known && !fileHasStore(f, code) {
 				return nil, fmt.Errorf("site %q lists store %s, which is neither in the datafile nor in the file's [[store]] list", spec.Name, code)
 			}
-			if !known || (ok && st.SiteID == existing.ID) {
+			// A store already moving to the site waits for its old site's handover: nothing more to do.
+			if !known || (ok && (st.SiteID == existing.ID || (st.MovingToSiteID != nil && *st.MovingToSiteID == existing.ID))) {
 				continue
 			}
 			from := fmt.Sprintf("site %q", siteByID[st.SiteID].Name)
 			moveSteps = append(moveSteps, Step{
 				Description: fmt.Sprintf("move store %s from %s to site %q", code, from, spec.Name),
 				apply: func(ctx context.Context, a Admin) error {
-					_, err := a.MoveStore(ctx, code, spec.Name)
+					_, _, err := a.MoveStore(ctx, code, spec.Name, false)
 					return err
 				},
 			})

@@ -77,7 +77,7 @@ func newTwoSites(tb testing.TB) *twoSites {
 	n.addStore("N2", "")
 	n.put(n.central, "invoice", `{"id":"inv-n2","store_id":"`+n.stores["N2"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
 	for store, site := range map[string]string{"S2": "South", "N2": "North"} {
-		if _, err := n.central.MoveStore(ctx, store, site); err != nil {
+		if _, _, err := n.central.MoveStore(ctx, store, site, true); err != nil {
 			tb.Fatal(err)
 		}
 	}

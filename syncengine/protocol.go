@@ -80,6 +80,9 @@ type QueuedRecord struct {
 type QueuedBatch struct {
 	QueueLength int64          `json:"queueLength"`
 	Data        []QueuedRecord `json:"data"`
+	// HandedOverStores is this project's addition to a push: the stores moving away from the pushing site
+	// that it hands over with this batch, having sent every change it made for them.
+	HandedOverStores []string `json:"handedOverStores,omitempty"`
 }
 
 // PushResponse answers POST queued_records. Rejected and HighWater are this server's additions, which v5
@@ -89,6 +92,8 @@ type PushResponse struct {
 	Rejected           []Rejection `json:"rejected,omitempty"`
 	// HighWater is the highest sequence of the pushing datafile's syncOutIds integrated so far.
 	HighWater int64 `json:"highWater,omitempty"`
+	// Parked are records of the batch that central keeps without integrating them yet, with the reason.
+	Parked []Rejection `json:"parked,omitempty"`
 }
 
 // Rejection says why a pushed record was refused.

@@ -18,7 +18,7 @@ type RemoteDatafile interface {
 	SetThisSiteID(ctx context.Context, id int64) error
 	MarkInitRequested(ctx context.Context) error
 	MarkSynced(ctx context.Context, serverQueueLength int64) error
-	PendingPush(ctx context.Context, limit int) ([]datafile.OutRecord, int64, error)
+	PendingPush(ctx context.Context, limit int) (datafile.PushBatch, error)
 	AdvancePushCursor(ctx context.Context, cursor int64) error
 	RotateDatafileID(ctx context.Context) error
 	IntegrateBatch(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) (datafile.IntegrationResult, error)
@@ -72,6 +72,7 @@ type CycleResult struct {
 	Run          *datafile.RunLog
 	Initialising bool
 	Rejections   []Rejection
+	Parked       []Rejection
 	Duration     time.Duration
 }
 
@@ -254,9 +255,9 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 	run := res.Run
 	first := true
 	rotated := false
-	if pending, _, err := r.DB.PendingPush(ctx, 1); err != nil {
+	if pending, err := r.DB.PendingPush(ctx, 1); err != nil {
 		return err
-	} else if len(pending) > 0 {
+	} else if len(pending.Records) > 0 {
 		// Each cycle pushes under a fresh source id. The server skips what it has already integrated from
 		// a source, so a late duplicate of an older cycle's push cannot roll records back, while a datafile
 		// restored from an older copy (whose change numbers repeat) is never mistaken for a replay.
@@ -264,6 +265,7 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			return err
 		}
 	}
+	handedOver := false
 	for {
 		if err := r.stopping(); err != nil {
 			return err
@@ -273,21 +275,27 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 		// Each attempt reads the batch afresh, at the size adapted to the last failure: a record changed
 		// since the first attempt is sent as it is now, never as it was.
 		resp, err := retry(ctx, r, func(int) (PushResponse, error) {
-			var remaining int64
-			var err error
-			recs, remaining, err = r.DB.PendingPush(ctx, r.requestSize(ctx))
-			if err != nil || len(recs) == 0 {
+			pending, err := r.DB.PendingPush(ctx, r.requestSize(ctx))
+			recs = pending.Records
+			// With nothing left to push, one (possibly empty) batch still tells central which stores are
+			// handed over; once per cycle, since central completes the moves only when it has the batch.
+			if err != nil || (len(recs) == 0 && (len(pending.HandedOver) == 0 || handedOver)) {
 				return PushResponse{}, err
 			}
 			if first {
-				run.PushTotal = int64(len(recs)) + remaining
+				run.PushTotal = int64(len(recs)) + pending.Remaining
 				first = false
 			}
-			batch := QueuedBatch{QueueLength: remaining, Data: make([]QueuedRecord, 0, len(recs))}
+			batch := QueuedBatch{QueueLength: pending.Remaining, Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
 			for _, rec := range recs {
 				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
 			}
-			return r.Client.Push(ctx, batch)
+			resp, err := r.Client.Push(ctx, batch)
+			if err == nil && len(pending.HandedOver) > 0 {
+				handedOver = true
+				r.Log.Info("handed stores over to their new sites", "stores", len(pending.HandedOver))
+			}
+			return resp, err
 		})
 		if err != nil {
 			return fmt.Errorf("push: %w", err)
@@ -314,9 +322,14 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 		}
 		run.PushDone += int64(len(recs))
 		run.Rejected += int64(len(resp.Rejected))
+		run.Parked += int64(len(resp.Parked))
 		res.Rejections = append(res.Rejections, resp.Rejected...)
+		res.Parked = append(res.Parked, resp.Parked...)
 		for _, rj := range resp.Rejected {
 			r.Log.Warn("the central server refused a record", "sync_out_id", rj.SyncOutID, "code", rj.Code, "reason", rj.Message)
+		}
+		for _, p := range resp.Parked {
+			r.Log.Warn("the central server parked a record: it keeps it and integrates it once it can", "sync_out_id", p.SyncOutID, "reason", p.Message)
 		}
 		r.Progress(StepPush, run.PushDone, run.PushTotal)
 		if err := r.saveProgress(ctx, run); err != nil {

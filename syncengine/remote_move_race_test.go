@@ -31,7 +31,7 @@ func TestStoreMovedDuringACycleReachesItsNewSite(t *testing.T) {
 			seen = append(seen, r.URL.Path)
 			if len(seen) > 1 && seen[len(seen)-1] != seen[0] {
 				once.Do(func() {
-					if _, err := n.central.MoveStore(context.Background(), "North-store", "South"); err != nil {
+					if _, _, err := n.central.MoveStore(context.Background(), "North-store", "South", true); err != nil {
 						t.Error(err)
 					}
 				})

@@ -91,7 +91,7 @@ func TestStoreMoveBringsItsDataAlong(t *testing.T) {
 	store := n.stores["North-store"].ID
 	n.put(north.db, "stock_line", `{"id":"stock-n","store_id":"`+store+`","item_id":"item-1","quantity":9}`)
 	north.sync(t)
-	if _, err := n.central.MoveStore(context.Background(), "North-store", "South"); err != nil {
+	if _, _, err := n.central.MoveStore(context.Background(), "North-store", "South", true); err != nil {
 		t.Fatal(err)
 	}
 	south.sync(t)

@@ -43,8 +43,9 @@ type CentralDatafile interface {
 	Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error)
 	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
 	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
-	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64) (datafile.PushResult, error)
+	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64, handedOver []string) (datafile.PushResult, error)
 	SiteSummaries(ctx context.Context) ([]datafile.SiteSummary, error)
+	RetryParked(ctx context.Context) (datafile.IntegrationResult, error)
 }
 
 // Server serves the v5 sync API of a central datafile, with /healthz and /metrics.
@@ -57,6 +58,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	running map[int64]bool // sites with a push or initialisation in progress
+
+	retryParked time.Duration
 }
 
 // ServerOptions tune a Server.
@@ -65,7 +68,13 @@ type ServerOptions struct {
 	MaxFailedLogins  int
 	ConcurrentHashes int
 	Now              func() time.Time
+	// RetryParked is how often Serve tries again to integrate the records it holds back (default a minute):
+	// master data they wait for may arrive by an administrator's edit, not by any site's push.
+	RetryParked time.Duration
 }
+
+// DefaultRetryParked is how often a server retries parked records unless told otherwise.
+const DefaultRetryParked = time.Minute
 
 // NewServer returns a server of db.
 func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
@@ -81,11 +90,14 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RetryParked <= 0 {
+		opts.RetryParked = DefaultRetryParked
+	}
 	auth, err := newAuthenticator(db, opts.MaxFailedLogins, opts.ConcurrentHashes, opts.Now)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]bool{}}
+	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]bool{}, retryParked: opts.RetryParked}
 	s.metrics.registry.MustRegister(&siteCollector{db: db, log: opts.Logger})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -135,6 +147,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
+	retrying := make(chan struct{})
+	retryCtx, stopRetrying := context.WithCancel(ctx)
+	go func() {
+		defer close(retrying)
+		s.retryParkedEvery(retryCtx)
+	}()
+	defer func() {
+		stopRetrying()
+		<-retrying
+	}()
 	go func() {
 		if tlsConfig != nil {
 			errc <- srv.Serve(tls.NewListener(ln, tlsConfig))
@@ -156,6 +178,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 		return err
 	}
 	return nil
+}
+
+// retryParkedEvery tries the parked records again every retryParked until ctx ends, and says what came of it.
+func (s *Server) retryParkedEvery(ctx context.Context) {
+	t := time.NewTicker(s.retryParked)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		res, err := s.db.RetryParked(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("retry parked records", "error", err)
+		case res.Integrated > 0:
+			s.metrics.integrated.Add(float64(res.Integrated))
+			s.log.Info("integrated parked records", "integrated", res.Integrated, "still_parked", res.Failed)
+		}
+	}
 }
 
 // statusRecorder remembers the status written, for metrics and logs.
@@ -432,7 +475,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord))
 	}
 	prepareInParallel(records)
-	pushed, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength)
+	pushed, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength, batch.HandedOverStores)
 	if err != nil {
 		return err
 	}
@@ -440,6 +483,16 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	resp := PushResponse{IntegrationStarted: true, HighWater: pushed.HighWater}
 	for _, rj := range rejections {
 		resp.Rejected = append(resp.Rejected, Rejection(rj))
+	}
+	for _, p := range pushed.Parked {
+		resp.Parked = append(resp.Parked, Rejection(p))
+	}
+	if len(pushed.Parked) > 0 {
+		s.log.Warn("pushed records parked: kept, and integrated once they can be ('msupply-sync sync parked')", "site", site.Name,
+			"parked", len(pushed.Parked), "first_reason", pushed.Parked[0].Message)
+	}
+	if pushed.HandedOver > 0 {
+		s.log.Info("stores handed over; their moves are complete", "site", site.Name, "stores", pushed.HandedOver)
 	}
 	s.metrics.pushed.Add(float64(len(records)))
 	s.metrics.rejected.Add(float64(len(rejections)))
@@ -518,12 +571,13 @@ var (
 	descSiteBlocked  = prometheus.NewDesc("msupply_sync_site_blocked", "1 when the site is blocked after failed logins.", []string{"site"}, nil)
 	descSiteQueue    = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
 	descSiteUnsent   = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
+	descSiteParked   = prometheus.NewDesc("msupply_sync_site_parked_records", "Records the site pushed that the central server holds back ('sync parked').", []string{"site"}, nil)
 	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last synced (Unix time; absent if never).", []string{"site"}, nil)
 	descBlockedSites = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
 )
 
 func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteLastSync, descBlockedSites} {
+	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteParked, descSiteLastSync, descBlockedSites} {
 		ch <- d
 	}
 }
@@ -546,6 +600,7 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSiteBlocked, prometheus.GaugeValue, b, s.Name)
 		ch <- prometheus.MustNewConstMetric(descSiteQueue, prometheus.GaugeValue, float64(s.Queued), s.Name)
 		ch <- prometheus.MustNewConstMetric(descSiteUnsent, prometheus.GaugeValue, float64(s.Unsent), s.Name)
+		ch <- prometheus.MustNewConstMetric(descSiteParked, prometheus.GaugeValue, float64(s.Parked), s.Name)
 		if s.LastSyncAt != nil {
 			ch <- prometheus.MustNewConstMetric(descSiteLastSync, prometheus.GaugeValue, float64(s.LastSyncAt.Unix()), s.Name)
 		}

@@ -286,7 +286,7 @@ func TestAcknowledgeTouchesOnlyOwnQueue(t *testing.T) {
 	ctx := context.Background()
 	// Put store data on South's store by moving the central store there.
 	n.put(n.central, "invoice", `{"id":"inv-hq","store_id":"`+n.stores["HQ"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
-	if _, err := n.central.MoveStore(ctx, "HQ", "South"); err != nil {
+	if _, _, err := n.central.MoveStore(ctx, "HQ", "South", true); err != nil {
 		t.Fatal(err)
 	}
 	queued, err := n.central.QueuedForSite(ctx, 3, "")
@@ -413,7 +413,8 @@ func pushOnce(t *testing.T, r *testRemote) QueuedBatch {
 	if err := r.db.RotateDatafileID(ctx); err != nil {
 		t.Fatal(err)
 	}
-	recs, _, err := r.db.PendingPush(ctx, 100)
+	pending, err := r.db.PendingPush(ctx, 100)
+	recs := pending.Records
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("pending: %v %v", recs, err)
 	}

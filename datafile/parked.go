@@ -1,0 +1,89 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Parked is a record a site pushed that central keeps without having integrated it yet: it refers to a
+// record central does not have (not yet received, or master data since deleted), or its store has left
+// the site that wrote it. Central never drops such a record; it tries it again after every push of that
+// site and on its own (RetryParked), and an administrator sees it with 'sync parked'.
+type Parked struct {
+	SiteID   int64     `json:"site_id"`
+	Site     string    `json:"site"`
+	Table    string    `json:"table"`
+	RecordID string    `json:"id"`
+	Reason   string    `json:"reason"`
+	Since    time.Time `json:"since"`
+	Attempts int       `json:"attempts"`
+}
+
+// ParkedRecords lists what central holds back, oldest first.
+func (db *DB) ParkedRecords(ctx context.Context) ([]Parked, error) {
+	rows, err := db.conn().QueryContext(ctx, `SELECT b.source_site_id, coalesce(site.name, ''), b.table_name, b.record_id,
+		coalesce(b.error, 'waiting for the records it refers to'), b.received_at, b.attempts
+		FROM sync_buffer b LEFT JOIN site ON site.id = b.source_site_id
+		WHERE b.source_site_id <> ? ORDER BY b.received_at, b.id`, CentralSiteID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Parked{}
+	for rows.Next() {
+		var p Parked
+		var since string
+		if err := rows.Scan(&p.SiteID, &p.Site, &p.Table, &p.RecordID, &p.Reason, &since, &p.Attempts); err != nil {
+			return nil, err
+		}
+		p.Since, _ = time.Parse(time.RFC3339, since)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// ParkedCount counts what central holds back from all sites.
+func (db *DB) ParkedCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.conn().QueryRowContext(ctx, `SELECT count(*) FROM sync_buffer WHERE source_site_id <> ?`, CentralSiteID).Scan(&n)
+	return n, err
+}
+
+// RetryParked tries again to integrate what central holds back from every site, each site's records in a
+// transaction of its own, and reports the total.
+func (db *DB) RetryParked(ctx context.Context) (IntegrationResult, error) {
+	var total IntegrationResult
+	if _, err := db.requireCentral(ctx, "retrying parked records"); err != nil {
+		return total, err
+	}
+	rows, err := db.conn().QueryContext(ctx, `SELECT DISTINCT source_site_id FROM sync_buffer WHERE source_site_id <> ?`, CentralSiteID)
+	if err != nil {
+		return total, err
+	}
+	var sites []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return total, err
+		}
+		sites = append(sites, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return total, err
+	}
+	for _, site := range sites {
+		err := db.withTx(ctx, func(tx *sql.Tx) error {
+			res, err := integrate(context.WithoutCancel(ctx), tx, RoleCentral, CentralSiteID, site)
+			total.Integrated += res.Integrated
+			total.Failed += res.Failed
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
