@@ -112,12 +112,12 @@ Examples:
 	}
 }
 
-func siteRow(v siteView, col colourer, now time.Time) []string {
+func siteRow(v siteView, now time.Time) []string {
 	blocked := "no"
 	if v.Blocked {
 		blocked = "BLOCKED"
 	}
-	last := col.lastSyncCell(v.LastSyncAt, now)
+	last := lastSyncCell(v.LastSyncAt, now)
 	if v.ID == datafile.CentralSiteID {
 		last = "-"
 	}
@@ -125,6 +125,17 @@ func siteRow(v siteView, col colourer, now time.Time) []string {
 }
 
 var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "waiting"}
+
+// siteLastSyncColumn is where siteRow puts the last sync, which is coloured when the site falls behind.
+const siteLastSyncColumn = 7
+
+// lastSyncColour is the colour of a site's last sync cell.
+func lastSyncColour(col colourer, v siteView) string {
+	if v.ID == datafile.CentralSiteID {
+		return ""
+	}
+	return col.staleness(v.Staleness)
+}
 
 // siteViews adds to each site what the central server knows of its sync: how long ago, what waits for it.
 func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now time.Time) ([]siteView, error) {
@@ -251,9 +262,15 @@ func (env *Env) runSiteList(c *cli.Context) error {
 	col := env.colours()
 	rows := make([][]string, 0, len(views))
 	for _, v := range views {
-		rows = append(rows, siteRow(v, col, now))
+		rows = append(rows, siteRow(v, now))
 	}
-	return writeTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)))
+	paint := func(r, c int) string {
+		if c != siteLastSyncColumn {
+			return ""
+		}
+		return lastSyncColour(col, views[r])
+	}
+	return writePaintedTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)), paint)
 }
 
 func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) error {
@@ -269,12 +286,19 @@ func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) erro
 	if format == "json" {
 		return writeJSON(env.Stdout, views[0])
 	}
-	row := siteRow(views[0], env.colours(), now)
+	row := siteRow(views[0], now)
 	rows := make([][]string, len(siteHeader))
 	for i, h := range siteHeader {
 		rows[i] = []string{h, row[i]}
 	}
-	return writeTable(env.Stdout, []string{"field", "value"}, rows, "")
+	col := env.colours()
+	paint := func(r, c int) string {
+		if r != siteLastSyncColumn || c != 1 {
+			return ""
+		}
+		return lastSyncColour(col, views[0])
+	}
+	return writePaintedTable(env.Stdout, []string{"field", "value"}, rows, "", paint)
 }
 
 func (env *Env) runSiteAdd(c *cli.Context) error {

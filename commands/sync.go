@@ -221,7 +221,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if format == "json" {
 		return writeJSON(env.Stdout, v)
 	}
-	last := env.colours().lastSyncCell(v.LastSyncAt, now)
+	last := lastSyncCell(v.LastSyncAt, now)
 	if v.LastSyncAt != nil {
 		last = v.LastSyncAt.Local().Format("2006-01-02 15:04:05") + ", " + last
 	}
@@ -250,7 +250,14 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 			[]string{"  integrate", fmt.Sprintf("%d/%d (%d errors)", r.IntegrateDone, r.IntegrateTotal, r.IntegrationErrors)},
 		)
 	}
-	return writeTable(env.Stdout, []string{"sync", "status"}, rows, "")
+	col := env.colours()
+	paint := func(r, c int) string {
+		if r != 3 || c != 1 { // the last successful sync
+			return ""
+		}
+		return col.staleness(v.Staleness)
+	}
+	return writePaintedTable(env.Stdout, []string{"sync", "status"}, rows, "", paint)
 }
 
 func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) error {
@@ -275,8 +282,14 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	col := env.colours()
 	rows := [][]string{}
 	for _, s := range out {
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, col.lastSyncCell(s.LastSyncAt, now),
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now),
 			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatBool(s.Blocked)})
 	}
-	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)))
+	paint := func(r, c int) string {
+		if c != 2 {
+			return ""
+		}
+		return col.staleness(out[r].Staleness)
+	}
+	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)), paint)
 }
