@@ -372,6 +372,10 @@ func TestCreate(t *testing.T) {
 		{"central with a numeric code", func(p string) error {
 			return datafile.CreateCentral(ctx, p, datafile.CentralOptions{SiteName: "C", SiteCode: "7", AuthCode: testAuthCode})
 		}, "must not be a number"},
+		// Nor a numeric name: site 2, added later, would share it.
+		{"central with a numeric name", func(p string) error {
+			return datafile.CreateCentral(ctx, p, datafile.CentralOptions{SiteName: "2", AuthCode: testAuthCode})
+		}, "must not be a number"},
 		// The name is the user name of HTTP Basic auth, where a colon would end it: such a remote could
 		// never authenticate, so init must say so rather than the first sync.
 		{"remote name with a colon", func(p string) error {
