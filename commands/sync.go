@@ -54,7 +54,7 @@ Example:
 				UsageText: "msupply-sync sync status [--output table|json]",
 				Description: `On a remote: the last run with its steps, changes waiting to be pushed, records waiting on the
 server and in the local buffer, and whether the datafile is initialised. On the central server:
-each site's last sync and the records queued for it.
+each site's last completed sync, when it was last heard from at all, and the records queued for it.
 
 Example:
   msupply-sync sync status --output json`,
@@ -164,6 +164,7 @@ type centralSiteStatus struct {
 	ID            int64      `json:"id"`
 	Name          string     `json:"name"`
 	LastSyncAt    *time.Time `json:"last_sync_at"`
+	LastContactAt *time.Time `json:"last_contact_at"`
 	LastSyncAgo   *int64     `json:"last_sync_ago_seconds"`
 	Staleness     string     `json:"staleness"`
 	QueuedRecords int64      `json:"queued_records"`
@@ -268,7 +269,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	now := time.Now()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
-		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, Staleness: staleness(s.LastSyncAt, now),
+		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, LastContactAt: s.LastContactAt, Staleness: staleness(s.LastSyncAt, now),
 			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, Blocked: s.Blocked}
 		if s.LastSyncAt != nil {
 			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
@@ -282,7 +283,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	col := env.colours()
 	rows := [][]string{}
 	for _, s := range out {
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now),
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now), ago(s.LastContactAt, now),
 			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatBool(s.Blocked)})
 	}
 	paint := func(r, c int) string {
@@ -291,5 +292,5 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 		}
 		return col.staleness(out[r].Staleness)
 	}
-	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)), paint)
+	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "last contact", "queued for it", "unsent there", "blocked"}, rows, fmt.Sprintf("%d remote sites", len(out)), paint)
 }

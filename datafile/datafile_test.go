@@ -127,6 +127,35 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
+// TestMigrationLastContact: last_sync_at used to be set by every authenticated request. Upgrading keeps
+// what it held as the site's last contact, and as its last sync until the next completed cycle.
+func TestMigrationLastContact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := MustOpenUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
+	mustAddSite(t, db, "South", datafile.SiteStandalone)
+	// The datafile as the version before 0006 left it.
+	mustExec(t, db, `ALTER TABLE site DROP COLUMN last_contact_at`)
+	mustExec(t, db, `DELETE FROM schema_migrations WHERE name = '0006_site_last_contact.sql'`)
+	mustExec(t, db, `UPDATE site SET last_sync_at = '2026-01-31T09:30:00Z' WHERE id = ?`, north.ID)
+	path := db.Path()
+	db.Close()
+	db = mustOpen(t, path)
+	for name, want := range map[string]string{"North": "2026-01-31 09:30:00 +0000 UTC", "South": "<nil>"} {
+		s, err := db.FindSite(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(s.LastContactAt); got != want {
+			t.Errorf("%s: last contact %s after the upgrade, want %s", name, got, want)
+		}
+		if got := fmt.Sprint(s.LastSyncAt); got != want {
+			t.Errorf("%s: last sync %s after the upgrade, want %s", name, got, want)
+		}
+	}
+}
+
 func TestOpenPragmas(t *testing.T) {
 	t.Parallel()
 	db := MustOpenCentral(t)

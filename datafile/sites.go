@@ -22,14 +22,17 @@ const MinPasswordLength = 8
 
 // Site is a sync site as an administrator sees it. The password hash never leaves the package.
 type Site struct {
-	ID            int64      `json:"id"`
-	Code          string     `json:"code"`
-	Name          string     `json:"name"`
-	Type          string     `json:"type"`
-	HardwareID    string     `json:"hardware_id"`
-	Blocked       bool       `json:"blocked"`
-	Stores        []string   `json:"stores"`
-	LastSyncAt    *time.Time `json:"last_sync_at"`
+	ID         int64    `json:"id"`
+	Code       string   `json:"code"`
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	HardwareID string   `json:"hardware_id"`
+	Blocked    bool     `json:"blocked"`
+	Stores     []string `json:"stores"`
+	// LastSyncAt is when the site last completed a sync cycle, as central sees it (RecordSyncCompleted).
+	LastSyncAt *time.Time `json:"last_sync_at"`
+	// LastContactAt is when the site last made an authenticated request, to the minute.
+	LastContactAt *time.Time `json:"last_contact_at"`
 	FailedLogins  int        `json:"-"`
 	UnsentRecords int        `json:"-"`
 	HasPassword   bool       `json:"-"`
@@ -37,26 +40,37 @@ type Site struct {
 
 // HasSynced reports whether a remote has ever authenticated as this site, which is when changing its
 // name or password starts to matter.
-func (s Site) HasSynced() bool { return s.HardwareID != "" || s.LastSyncAt != nil }
+func (s Site) HasSynced() bool {
+	return s.HardwareID != "" || s.LastSyncAt != nil || s.LastContactAt != nil
+}
 
-const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, unsent_records`
+const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, last_contact_at, unsent_records`
 
 // scanSite reads the siteColumns of a row, and into extra the columns selected after them.
 func scanSite(row scanner, extra ...any) (Site, error) {
 	var s Site
-	var last sql.NullString
-	dest := append([]any{&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked, &last, &s.UnsentRecords}, extra...)
+	var lastSync, lastContact sql.NullString
+	dest := append([]any{&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked,
+		&lastSync, &lastContact, &s.UnsentRecords}, extra...)
 	err := row.Scan(dest...)
 	if err != nil {
 		return s, err
 	}
-	if last.Valid {
-		if t, err := time.Parse(time.RFC3339, last.String); err == nil {
-			s.LastSyncAt = &t
-		}
-	}
+	s.LastSyncAt, s.LastContactAt = parseTimestamp(lastSync), parseTimestamp(lastContact)
 	s.Stores = []string{}
 	return s, nil
+}
+
+// parseTimestamp reads an RFC 3339 column; NULL (never) is nil.
+func parseTimestamp(v sql.NullString) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v.String)
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // Sites returns every site with the codes of its stores, in ID order.

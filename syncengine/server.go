@@ -36,6 +36,7 @@ type CentralDatafile interface {
 	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
 	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
 	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
+	RecordSyncCompleted(ctx context.Context, siteID int64) error
 	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
 	UpdateSiteType(ctx context.Context, siteID int64, siteType string) error
 	CentralRecords(ctx context.Context, after int64, limit int) ([]datafile.OutRecord, int64, error)
@@ -371,6 +372,18 @@ func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site au
 	if err != nil {
 		return err
 	}
+	// A site has completed a sync cycle, as far as central can tell, when it reads its queue and finds it
+	// empty. Both this project's remote and open-mSupply's v5 client push first, then read the queue page
+	// by page, acknowledging each, until a read brings nothing; a push that fails ends the cycle before that
+	// read. So the empty read closes every successful cycle, the first after initialise included, while a
+	// request that only authenticates (check-connection, GET site) is mere contact. A pull without a push
+	// (sync retrieve) counts too: central cannot tell it from a cycle with nothing to push.
+	if total == 0 {
+		if err := s.db.RecordSyncCompleted(r.Context(), site.ID); err != nil {
+			// Bookkeeping: the site's pull is answered all the same.
+			s.log.Warn("record completed sync", "site", site.Name, "error", err)
+		}
+	}
 	batch := QueuedBatch{QueueLength: total, Data: make([]QueuedRecord, 0, len(recs))}
 	for _, rec := range recs {
 		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
@@ -518,12 +531,13 @@ var (
 	descSiteBlocked  = prometheus.NewDesc("msupply_sync_site_blocked", "1 when the site is blocked after failed logins.", []string{"site"}, nil)
 	descSiteQueue    = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
 	descSiteUnsent   = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
-	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last synced (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last completed a sync cycle (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteContact  = prometheus.NewDesc("msupply_sync_site_last_contact_timestamp_seconds", "When the site last made an authenticated request, to the minute (Unix time; absent if never).", []string{"site"}, nil)
 	descBlockedSites = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
 )
 
 func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteLastSync, descBlockedSites} {
+	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteLastSync, descSiteContact, descBlockedSites} {
 		ch <- d
 	}
 }
@@ -548,6 +562,9 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSiteUnsent, prometheus.GaugeValue, float64(s.Unsent), s.Name)
 		if s.LastSyncAt != nil {
 			ch <- prometheus.MustNewConstMetric(descSiteLastSync, prometheus.GaugeValue, float64(s.LastSyncAt.Unix()), s.Name)
+		}
+		if s.LastContactAt != nil {
+			ch <- prometheus.MustNewConstMetric(descSiteContact, prometheus.GaugeValue, float64(s.LastContactAt.Unix()), s.Name)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descBlockedSites, prometheus.GaugeValue, float64(blocked))
