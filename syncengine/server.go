@@ -214,7 +214,12 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint s
 		if af.code != CodeAPIVersionIncompatible {
 			name, _, _ := r.BasicAuth()
 			s.metrics.authFailures.WithLabelValues(af.code).Inc()
-			s.log.Warn("sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
+			level := slog.LevelWarn
+			if d, ok := af.data.(backoffData); ok {
+				w.Header().Set("Retry-After", strconv.FormatInt(d.RetryAfterSeconds, 10))
+				level = slog.LevelDebug // the failures that brought it on were each logged as a warning
+			}
+			s.log.Log(r.Context(), level, "sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
 		}
 		writeError(w, af.status, af.code, af.msg, af.data)
 	case errors.As(err, &mbe):
