@@ -51,6 +51,7 @@ func failf(format string, args ...any) *cliError {
 }
 
 // reportError prints err as one line, with a hint line when there is advice, and returns its exit status.
+// Errors quote names and values from the datafile or a remote, so they are shown terminalSafe.
 func (env *Env) reportError(err error) int {
 	code, msg, hint := exitFailure, err.Error(), ""
 	var ce *cliError
@@ -65,9 +66,9 @@ func (env *Env) reportError(err error) int {
 	case datafile.IsBusy(err):
 		msg, hint = datafile.ErrBusy.Error()+" and kept it busy too long", "wait for it to finish (an import, a sync or a server integrating a push), then try again"
 	}
-	fmt.Fprintf(env.Stderr, "msupply-sync: error: %s\n", oneLine(msg))
+	fmt.Fprintf(env.Stderr, "msupply-sync: error: %s\n", terminalSafe(oneLine(msg)))
 	if hint != "" {
-		fmt.Fprintf(env.Stderr, "hint: %s\n", oneLine(hint))
+		fmt.Fprintf(env.Stderr, "hint: %s\n", terminalSafe(oneLine(hint)))
 	}
 	return code
 }

@@ -2,7 +2,11 @@ package commands
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
@@ -27,16 +31,65 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// writeTable renders rows under header, with an optional footer line.
+// terminalSafe shows the control characters of s (C0, DEL and C1, which start every terminal escape
+// sequence) and any byte that is not UTF-8 as visible escapes such as \x1b, and leaves all other text as
+// it is. Text that came from a remote site or a file (a pushed invoice's their_ref, a store name) is
+// printed through it, so that it can never clear the screen, retitle the terminal or hide a line.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r):
+			q := fmt.Sprintf("%+q", r) // '\x1b', '\n', '\u009b'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// writeTable renders rows under header, with an optional footer line. Every cell is shown terminalSafe.
 func writeTable(w io.Writer, header []string, rows [][]string, footer string) error {
+	return writePaintedTable(w, header, rows, footer, nil)
+}
+
+// writePaintedTable is writeTable with colours: paint gives the SGR colour code ("31" for red) of the cell
+// at row r, column c, or "". The colour is added after the cell's text is made terminalSafe, so that only
+// this program's own sequences reach the terminal.
+func writePaintedTable(w io.Writer, header []string, rows [][]string, footer string, paint func(r, c int) string) error {
 	t := tablewriter.NewWriter(w)
 	h := make([]any, len(header))
 	for i, s := range header {
-		h[i] = s
+		h[i] = terminalSafe(s)
 	}
 	t.Header(h...)
-	for _, r := range rows {
-		if err := t.Append(r); err != nil {
+	for i, r := range rows {
+		cells := make([]string, len(r))
+		for j, s := range r {
+			cells[j] = terminalSafe(s)
+			if paint == nil {
+				continue
+			}
+			if code := paint(i, j); code != "" {
+				cells[j] = "\033[" + code + "m" + cells[j] + "\033[0m"
+			}
+		}
+		if err := t.Append(cells); err != nil {
 			return err
 		}
 	}
@@ -44,7 +97,7 @@ func writeTable(w io.Writer, header []string, rows [][]string, footer string) er
 		return err
 	}
 	if footer != "" {
-		_, err := io.WriteString(w, footer+"\n")
+		_, err := io.WriteString(w, terminalSafe(footer)+"\n")
 		return err
 	}
 	return nil

@@ -80,7 +80,7 @@ func (env *Env) runProvision(c *cli.Context) error {
 		verb = "would change"
 	}
 	for _, d := range provision.Descriptions(steps) {
-		fmt.Fprintf(env.Stdout, "%s: %s\n", verb, d)
+		fmt.Fprintf(env.Stdout, "%s: %s\n", verb, terminalSafe(d))
 	}
 	if len(steps) == 0 {
 		fmt.Fprintln(env.Stdout, "nothing to change: the datafile already matches the file")

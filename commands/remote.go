@@ -2,11 +2,13 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -110,13 +112,23 @@ func explainSyncError(err error, s datafile.Settings) error {
 				withHint("check the site name; on a remote, 'msupply-sync site edit %q --name NAME' changes the name it uses", s.SiteName)
 		case syncengine.CodeSiteIncorrectPassword:
 			return failf("wrong password for site %q", s.SiteName).
-				withHint("set the password the central server has with 'msupply-sync site edit %q --password-stdin'; after 5 wrong tries in a row the site is blocked", s.SiteName)
+				withHint("set the password the central server has with 'msupply-sync site edit %q --password-stdin'; 5 wrong tries in a row from the site's own device block it", s.SiteName)
 		case syncengine.CodeSiteIncorrectHardware:
 			return failf("site %q is bound to another device", s.SiteName).
 				withHint("if this machine replaces it, an administrator runs 'msupply-sync site reset-hardware-id %q' on the central server", s.SiteName)
 		case syncengine.CodeSiteAuthTimeout:
 			return failf("site %q is blocked after too many failed logins", s.SiteName).
-				withHint("fix the password here, then an administrator runs 'msupply-sync site unblock %q' on the central server", s.SiteName)
+				withHint("the central server's administrator runs 'msupply-sync site unblock %q' there; if the site's password was changed on central, give this remote the same one first ('msupply-sync site edit %q --password-stdin')", s.SiteName, s.SiteName)
+		case syncengine.CodeTooManyFailedLogins:
+			wait := "a while"
+			var data struct {
+				RetryAfterSeconds int64 `json:"retryAfterSeconds"`
+			}
+			if json.Unmarshal(ae.Data, &data) == nil && data.RetryAfterSeconds > 0 {
+				wait = (time.Duration(data.RetryAfterSeconds) * time.Second).String()
+			}
+			return failf("the central server refuses logins from this network address for %s, after too many failed logins from it", wait).
+				withHint("wait and try again (a running sync does so on its own); the failures need not be this site's: if they go on, the central server's log names the address")
 		case syncengine.CodeAPIVersionIncompatible:
 			return failf("the central server does not accept this version of the sync protocol: %s", ae.Message).
 				withHint("upgrade msupply-sync on this site or on the server so that they match")

@@ -25,7 +25,9 @@ sync settings unlocked ('msupply-sync unlock', or --auth-code for one command).`
 				Usage:     "list the sites, the active site first",
 				UsageText: "msupply-sync site list [--filter PREFIX] [--sort FIELD[,-FIELD]] [--output table|json]",
 				Description: `--filter keeps sites whose ID or name starts with the text. --sort orders by any column
-(id, code, name, type, hardware_id, blocked, stores, last_sync_at); a leading - reverses it.
+(id, code, name, type, hardware_id, blocked, stores, last_sync_at, last_contact_at); a leading -
+reverses it. The last sync is the last sync cycle the site completed; the last contact, the last time it
+was heard from at all (check-connection, or a sync that failed half-way, counts).
 The active site of this datafile always comes first.
 
 Examples:
@@ -112,19 +114,31 @@ Examples:
 	}
 }
 
-func siteRow(v siteView, col colourer, now time.Time) []string {
+func siteRow(v siteView, now time.Time) []string {
 	blocked := "no"
 	if v.Blocked {
 		blocked = "BLOCKED"
 	}
-	last := col.lastSyncCell(v.LastSyncAt, now)
+	last, contact := lastSyncCell(v.LastSyncAt, now), ago(v.LastContactAt, now)
 	if v.ID == datafile.CentralSiteID {
-		last = "-"
+		last, contact = "-", "-"
 	}
-	return []string{strconv.FormatInt(v.ID, 10), v.Code, v.Name, v.Type, v.HardwareID, blocked, strings.Join(v.Stores, " "), last, strconv.Itoa(v.QueuedRecords), strconv.Itoa(v.Parked)}
+	return []string{strconv.FormatInt(v.ID, 10), v.Code, v.Name, v.Type, v.HardwareID, blocked, strings.Join(v.Stores, " "),
+		last, contact, strconv.Itoa(v.QueuedRecords), strconv.Itoa(v.Parked)}
 }
 
-var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "waiting", "parked"}
+var siteHeader = []string{"id", "code", "name", "type", "hardware id", "blocked", "stores", "last sync", "last contact", "waiting", "parked"}
+
+// siteLastSyncColumn is where siteRow puts the last sync, which is coloured when the site falls behind.
+const siteLastSyncColumn = 7
+
+// lastSyncColour is the colour of a site's last sync cell.
+func lastSyncColour(col colourer, v siteView) string {
+	if v.ID == datafile.CentralSiteID {
+		return ""
+	}
+	return col.staleness(v.Staleness)
+}
 
 // siteViews adds to each site what the central server knows of its sync: how long ago, what waits for it.
 func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now time.Time) ([]siteView, error) {
@@ -150,16 +164,20 @@ var siteSortKeys = map[string]func(a, b datafile.Site) int{
 	"stores": func(a, b datafile.Site) int {
 		return strings.Compare(strings.Join(a.Stores, " "), strings.Join(b.Stores, " "))
 	},
-	"last_sync_at": func(a, b datafile.Site) int {
-		var x, y time.Time
-		if a.LastSyncAt != nil {
-			x = *a.LastSyncAt
-		}
-		if b.LastSyncAt != nil {
-			y = *b.LastSyncAt
-		}
-		return x.Compare(y)
-	},
+	"last_sync_at":    func(a, b datafile.Site) int { return cmpTime(a.LastSyncAt, b.LastSyncAt) },
+	"last_contact_at": func(a, b datafile.Site) int { return cmpTime(a.LastContactAt, b.LastContactAt) },
+}
+
+// cmpTime orders never (nil) first.
+func cmpTime(a, b *time.Time) int {
+	var x, y time.Time
+	if a != nil {
+		x = *a
+	}
+	if b != nil {
+		y = *b
+	}
+	return x.Compare(y)
 }
 
 func cmpInt(a, b int64) int {
@@ -202,7 +220,7 @@ func (env *Env) runSiteList(c *cli.Context) error {
 			name := strings.TrimPrefix(part, "-")
 			cmp, ok := siteSortKeys[name]
 			if !ok {
-				return usageErrorf("cannot sort by %q", name).withHint("sort by id, code, name, type, hardware_id, blocked, stores or last_sync_at")
+				return usageErrorf("cannot sort by %q", name).withHint("sort by id, code, name, type, hardware_id, blocked, stores, last_sync_at or last_contact_at")
 			}
 			keys = append(keys, key{cmp, reverse})
 		}
@@ -251,9 +269,15 @@ func (env *Env) runSiteList(c *cli.Context) error {
 	col := env.colours()
 	rows := make([][]string, 0, len(views))
 	for _, v := range views {
-		rows = append(rows, siteRow(v, col, now))
+		rows = append(rows, siteRow(v, now))
 	}
-	return writeTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)))
+	paint := func(r, c int) string {
+		if c != siteLastSyncColumn {
+			return ""
+		}
+		return lastSyncColour(col, views[r])
+	}
+	return writePaintedTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)), paint)
 }
 
 func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) error {
@@ -269,12 +293,19 @@ func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) erro
 	if format == "json" {
 		return writeJSON(env.Stdout, views[0])
 	}
-	row := siteRow(views[0], env.colours(), now)
+	row := siteRow(views[0], now)
 	rows := make([][]string, len(siteHeader))
 	for i, h := range siteHeader {
 		rows[i] = []string{h, row[i]}
 	}
-	return writeTable(env.Stdout, []string{"field", "value"}, rows, "")
+	col := env.colours()
+	paint := func(r, c int) string {
+		if r != siteLastSyncColumn || c != 1 {
+			return ""
+		}
+		return lastSyncColour(col, views[0])
+	}
+	return writePaintedTable(env.Stdout, []string{"field", "value"}, rows, "", paint)
 }
 
 func (env *Env) runSiteAdd(c *cli.Context) error {

@@ -72,7 +72,7 @@ func newSiteView(s datafile.Site, queued int, now time.Time) siteView {
 	return v
 }
 
-// colourer paints flagged cells on a terminal, and leaves them plain elsewhere or when NO_COLOR is set.
+// colourer gives the colours of flagged cells on a terminal, and none elsewhere or when NO_COLOR is set.
 type colourer struct{ on bool }
 
 func (env *Env) colours() colourer {
@@ -80,29 +80,29 @@ func (env *Env) colours() colourer {
 	return colourer{on: ok && term.IsTerminal(int(f.Fd())) && env.Getenv("NO_COLOR") == ""}
 }
 
-func (c colourer) staleness(text, level string) string {
-	code := ""
+// staleness returns the SGR colour code for a staleness level, for writePaintedTable: "" when the level is
+// not flagged or colours are off.
+func (c colourer) staleness(level string) string {
+	if !c.on {
+		return ""
+	}
 	switch level {
 	case stalenessOver1Day:
-		code = "33" // yellow
+		return "33" // yellow
 	case stalenessOver3Day, stalenessNever:
-		code = "31" // red
+		return "31" // red
 	}
-	if !c.on || code == "" {
-		return text
-	}
-	return "\033[" + code + "m" + text + "\033[0m"
+	return ""
 }
 
 // lastSyncCell is the "last sync" cell: how long ago, flagged when a site is a day or three behind.
-func (c colourer) lastSyncCell(last *time.Time, now time.Time) string {
-	level := staleness(last, now)
+func lastSyncCell(last *time.Time, now time.Time) string {
 	text := ago(last, now)
-	switch level {
+	switch staleness(last, now) {
 	case stalenessOver1Day:
 		text += " (over a day)"
 	case stalenessOver3Day:
 		text += " (OVER 3 DAYS)"
 	}
-	return c.staleness(text, level)
+	return text
 }

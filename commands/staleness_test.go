@@ -25,13 +25,16 @@ func TestStaleness(t *testing.T) {
 			if got := staleness(tt.last, now); got != tt.wantLevel {
 				t.Errorf("staleness = %q, want %q", got, tt.wantLevel)
 			}
-			if got := (colourer{}).lastSyncCell(tt.last, now); got != tt.wantCell {
+			if got := lastSyncCell(tt.last, now); got != tt.wantCell {
 				t.Errorf("cell = %q, want %q", got, tt.wantCell)
 			}
 		})
 	}
-	if got := (colourer{on: true}).lastSyncCell(at(80*time.Hour), now); got != "\033[31m3d ago (OVER 3 DAYS)\033[0m" {
-		t.Errorf("coloured cell = %q", got)
+	if got := (colourer{on: true}).staleness(stalenessOver3Day); got != "31" {
+		t.Errorf("colour of a site over 3 days behind = %q, want red", got)
+	}
+	if got := (colourer{}).staleness(stalenessOver3Day); got != "" {
+		t.Errorf("colour without a terminal = %q, want none", got)
 	}
 }
 

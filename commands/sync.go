@@ -70,7 +70,7 @@ Example:
 				UsageText: "msupply-sync sync status [--output table|json]",
 				Description: `On a remote: the last run with its steps, changes waiting to be pushed, records waiting on the
 server and in the local buffer, and whether the datafile is initialised. On the central server:
-each site's last sync and the records queued for it.
+each site's last completed sync, when it was last heard from at all, and the records queued for it.
 
 Example:
   msupply-sync sync status --output json`,
@@ -180,6 +180,7 @@ type centralSiteStatus struct {
 	ID            int64      `json:"id"`
 	Name          string     `json:"name"`
 	LastSyncAt    *time.Time `json:"last_sync_at"`
+	LastContactAt *time.Time `json:"last_contact_at"`
 	LastSyncAgo   *int64     `json:"last_sync_ago_seconds"`
 	Staleness     string     `json:"staleness"`
 	QueuedRecords int64      `json:"queued_records"`
@@ -238,7 +239,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if format == "json" {
 		return writeJSON(env.Stdout, v)
 	}
-	last := env.colours().lastSyncCell(v.LastSyncAt, now)
+	last := lastSyncCell(v.LastSyncAt, now)
 	if v.LastSyncAt != nil {
 		last = v.LastSyncAt.Local().Format("2006-01-02 15:04:05") + ", " + last
 	}
@@ -267,7 +268,14 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 			[]string{"  integrate", fmt.Sprintf("%d/%d (%d errors)", r.IntegrateDone, r.IntegrateTotal, r.IntegrationErrors)},
 		)
 	}
-	return writeTable(env.Stdout, []string{"sync", "status"}, rows, "")
+	col := env.colours()
+	paint := func(r, c int) string {
+		if r != 3 || c != 1 { // the last successful sync
+			return ""
+		}
+		return col.staleness(v.Staleness)
+	}
+	return writePaintedTable(env.Stdout, []string{"sync", "status"}, rows, "", paint)
 }
 
 func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) error {
@@ -278,7 +286,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	now := time.Now()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
-		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, Staleness: staleness(s.LastSyncAt, now),
+		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, LastContactAt: s.LastContactAt, Staleness: staleness(s.LastSyncAt, now),
 			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked}
 		if s.LastSyncAt != nil {
 			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
@@ -293,15 +301,21 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	rows := [][]string{}
 	parked := int64(0)
 	for _, s := range out {
-		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, col.lastSyncCell(s.LastSyncAt, now),
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now), ago(s.LastContactAt, now),
 			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10), strconv.FormatBool(s.Blocked)})
 		parked += s.ParkedRecords
+	}
+	paint := func(r, c int) string {
+		if c != 2 {
+			return ""
+		}
+		return col.staleness(out[r].Staleness)
 	}
 	footer := fmt.Sprintf("%d remote sites", len(out))
 	if parked > 0 {
 		footer += fmt.Sprintf("; %d parked records ('msupply-sync sync parked')", parked)
 	}
-	return writeTable(env.Stdout, []string{"id", "site", "last sync", "queued for it", "unsent there", "parked here", "blocked"}, rows, footer)
+	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "last contact", "queued for it", "unsent there", "parked here", "blocked"}, rows, footer, paint)
 }
 
 func (env *Env) runSyncParked(c *cli.Context) error {

@@ -207,6 +207,12 @@ func loadMigrations() ([]migration, error) {
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			// Only one of the two would ever be applied: the version is what a datafile records.
+			return nil, fmt.Errorf("migrations %s and %s have the same number", out[i-1].name, out[i].name)
+		}
+	}
 	return out, nil
 }
 
@@ -222,11 +228,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("open datafile: %s is not a readable SQLite datafile: %w", db.path, err)
 	}
 	if tables == 1 {
-		current, err := db.SchemaVersion(ctx)
-		if err != nil {
+		// Every migration recorded, not only the newest: one missing in between is applied too.
+		var applied int
+		if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		if len(migrations) > 0 && current >= migrations[len(migrations)-1].version {
+		if applied >= len(migrations) {
 			return nil
 		}
 	} else if _, err := db.sql.ExecContext(ctx, `CREATE TABLE schema_migrations (

@@ -127,6 +127,35 @@ func TestMigrations(t *testing.T) {
 	}
 }
 
+// TestMigrationLastContact: last_sync_at used to be set by every authenticated request. Upgrading keeps
+// what it held as the site's last contact, and as its last sync until the next completed cycle.
+func TestMigrationLastContact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := MustOpenUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
+	mustAddSite(t, db, "South", datafile.SiteStandalone)
+	// The datafile as the version before 0006 left it.
+	mustExec(t, db, `ALTER TABLE site DROP COLUMN last_contact_at`)
+	mustExec(t, db, `DELETE FROM schema_migrations WHERE name = '0006_site_last_contact.sql'`)
+	mustExec(t, db, `UPDATE site SET last_sync_at = '2026-01-31T09:30:00Z' WHERE id = ?`, north.ID)
+	path := db.Path()
+	db.Close()
+	db = mustOpen(t, path)
+	for name, want := range map[string]string{"North": "2026-01-31 09:30:00 +0000 UTC", "South": "<nil>"} {
+		s, err := db.FindSite(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(s.LastContactAt); got != want {
+			t.Errorf("%s: last contact %s after the upgrade, want %s", name, got, want)
+		}
+		if got := fmt.Sprint(s.LastSyncAt); got != want {
+			t.Errorf("%s: last sync %s after the upgrade, want %s", name, got, want)
+		}
+	}
+}
+
 func TestOpenPragmas(t *testing.T) {
 	t.Parallel()
 	db := MustOpenCentral(t)
@@ -371,6 +400,10 @@ func TestCreate(t *testing.T) {
 		// SITE arguments take numbers as IDs, so a numeric code could never name the central site.
 		{"central with a numeric code", func(p string) error {
 			return datafile.CreateCentral(ctx, p, datafile.CentralOptions{SiteName: "C", SiteCode: "7", AuthCode: testAuthCode})
+		}, "must not be a number"},
+		// Nor a numeric name: site 2, added later, would share it.
+		{"central with a numeric name", func(p string) error {
+			return datafile.CreateCentral(ctx, p, datafile.CentralOptions{SiteName: "2", AuthCode: testAuthCode})
 		}, "must not be a number"},
 		// The name is the user name of HTTP Basic auth, where a colon would end it: such a remote could
 		// never authenticate, so init must say so rather than the first sync.

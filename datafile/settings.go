@@ -94,6 +94,9 @@ func CreateCentral(ctx context.Context, path string, opts CentralOptions) error 
 	if err := validateSiteName(strings.TrimSpace(opts.SiteName)); err != nil {
 		return err
 	}
+	if err := refuseNumericSiteName(strings.TrimSpace(opts.SiteName)); err != nil {
+		return err
+	}
 	if err := validateSiteCode(strings.TrimSpace(opts.SiteCode)); err != nil {
 		return err
 	}

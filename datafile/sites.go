@@ -22,14 +22,17 @@ const MinPasswordLength = 8
 
 // Site is a sync site as an administrator sees it. The password hash never leaves the package.
 type Site struct {
-	ID         int64      `json:"id"`
-	Code       string     `json:"code"`
-	Name       string     `json:"name"`
-	Type       string     `json:"type"`
-	HardwareID string     `json:"hardware_id"`
-	Blocked    bool       `json:"blocked"`
-	Stores     []string   `json:"stores"`
+	ID         int64    `json:"id"`
+	Code       string   `json:"code"`
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	HardwareID string   `json:"hardware_id"`
+	Blocked    bool     `json:"blocked"`
+	Stores     []string `json:"stores"`
+	// LastSyncAt is when the site last completed a sync cycle, as central sees it (RecordSyncCompleted).
 	LastSyncAt *time.Time `json:"last_sync_at"`
+	// LastContactAt is when the site last made an authenticated request, to the minute.
+	LastContactAt *time.Time `json:"last_contact_at"`
 	// Parked counts the records this site pushed that central holds back ('sync parked').
 	Parked        int  `json:"-"`
 	FailedLogins  int  `json:"-"`
@@ -39,25 +42,38 @@ type Site struct {
 
 // HasSynced reports whether a remote has ever authenticated as this site, which is when changing its
 // name or password starts to matter.
-func (s Site) HasSynced() bool { return s.HardwareID != "" || s.LastSyncAt != nil }
+func (s Site) HasSynced() bool {
+	return s.HardwareID != "" || s.LastSyncAt != nil || s.LastContactAt != nil
+}
 
-const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, unsent_records,
+const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, last_contact_at, unsent_records,
 	(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id AND site.id <> 1)`
 
-func scanSite(row scanner) (Site, error) {
+// scanSite reads the siteColumns of a row, and into extra the columns selected after them.
+func scanSite(row scanner, extra ...any) (Site, error) {
 	var s Site
-	var last sql.NullString
-	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked, &last, &s.UnsentRecords, &s.Parked)
+	var lastSync, lastContact sql.NullString
+	dest := append([]any{&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked,
+		&lastSync, &lastContact, &s.UnsentRecords, &s.Parked}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		return s, err
 	}
-	if last.Valid {
-		if t, err := time.Parse(time.RFC3339, last.String); err == nil {
-			s.LastSyncAt = &t
-		}
-	}
+	s.LastSyncAt, s.LastContactAt = parseTimestamp(lastSync), parseTimestamp(lastContact)
 	s.Stores = []string{}
 	return s, nil
+}
+
+// parseTimestamp reads an RFC 3339 column; NULL (never) is nil.
+func parseTimestamp(v sql.NullString) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v.String)
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // Sites returns every site with the codes of its stores, in ID order.
@@ -108,43 +124,70 @@ type rowsQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// findSite resolves SITE. A reference that is one site's ID, code or name and another's as well is refused
+// rather than taken for either: a code equal to another site's name would otherwise decide which site a
+// command deletes or edits.
 func findSite(ctx context.Context, q rowsQueryer, ref string) (Site, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return Site{}, errorf(EINVALID, "no site given")
 	}
-	var s Site
-	var err error
-	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
-		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE id = ?`, id))
-	} else {
-		err = sql.ErrNoRows
+	var id any // NULL: a reference that is not a number is no site's ID
+	if n, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		id = n
 	}
-	if errors.Is(err, sql.ErrNoRows) {
-		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE code = ? COLLATE NOCASE AND code <> ''`, ref))
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		s, err = scanSite(q.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM site WHERE name = ?`, ref))
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return Site{}, errorf(ENOTFOUND, "no site with ID, code or name %q", ref).withHint("'msupply-sync site list' shows the sites")
-	}
+	rows, err := q.QueryContext(ctx, `SELECT `+siteColumns+`, id IS ?, code <> '' AND code = ? COLLATE NOCASE, name = ?
+		FROM site WHERE id IS ? OR (code <> '' AND code = ? COLLATE NOCASE) OR name = ? ORDER BY id`, id, ref, ref, id, ref, ref)
 	if err != nil {
 		return Site{}, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT code FROM store WHERE site_id = ? ORDER BY code`, s.ID)
-	if err != nil {
-		return Site{}, err
-	}
-	defer rows.Close()
+	var matches []Site
+	var how []string
 	for rows.Next() {
+		var byID, byCode, byName bool
+		s, err := scanSite(rows, &byID, &byCode, &byName)
+		if err != nil {
+			rows.Close()
+			return Site{}, err
+		}
+		var fields []string
+		for _, f := range []struct {
+			matched bool
+			field   string
+		}{{byID, "ID"}, {byCode, "code"}, {byName, "name"}} {
+			if f.matched {
+				fields = append(fields, f.field)
+			}
+		}
+		matches = append(matches, s)
+		how = append(how, fmt.Sprintf("the %s of site %d %q", strings.Join(fields, " and "), s.ID, s.Name))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Site{}, err
+	}
+	switch len(matches) {
+	case 0:
+		return Site{}, errorf(ENOTFOUND, "no site with ID, code or name %q", ref).withHint("'msupply-sync site list' shows the sites")
+	case 1:
+	default:
+		return Site{}, errorf(ECONFLICT, "%q could mean more than one site: it is %s", ref, strings.Join(how, " and ")).
+			withHint("give the site's ID instead ('msupply-sync site list' shows it), and give one of them another code or name with 'msupply-sync site edit'")
+	}
+	s := matches[0]
+	stores, err := q.QueryContext(ctx, `SELECT code FROM store WHERE site_id = ? ORDER BY code`, s.ID)
+	if err != nil {
+		return Site{}, err
+	}
+	defer stores.Close()
+	for stores.Next() {
 		var code string
-		if err := rows.Scan(&code); err != nil {
+		if err := stores.Scan(&code); err != nil {
 			return Site{}, err
 		}
 		s.Stores = append(s.Stores, code)
 	}
-	return s, rows.Err()
+	return s, stores.Err()
 }
 
 func validateSiteName(name string) error {
@@ -247,7 +290,7 @@ func (db *DB) AddSite(ctx context.Context, n NewSite) (Site, error) {
 	}
 	var id int64
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
-		if err := checkSiteUnique(ctx, tx, 0, n.Name, n.Code); err != nil {
+		if err := checkSiteClash(ctx, tx, 0, n.Name, n.Code); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO site (code, name, type, password_hash) VALUES (?, ?, ?, ?)`,
@@ -264,24 +307,55 @@ func (db *DB) AddSite(ctx context.Context, n NewSite) (Site, error) {
 	return db.FindSite(ctx, strconv.FormatInt(id, 10))
 }
 
-func checkSiteUnique(ctx context.Context, tx *sql.Tx, self int64, name, code string) error {
-	var other int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM site WHERE name = ? AND id <> ?`, name, self).Scan(&other)
-	if err == nil {
-		return errorf(ECONFLICT, "site %d is already called %q", other, name).withHint("site names must be unique; they are what remotes authenticate with")
+// refuseNumericSiteName refuses a name that SITE arguments would read as an ID. It applies to the names
+// central gives its sites; a remote takes whatever name central has.
+func refuseNumericSiteName(name string) error {
+	if _, err := strconv.ParseInt(name, 10, 64); err == nil {
+		return errorf(EINVALID, "a site name must not be a number, since SITE arguments take IDs as numbers")
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return err
+	return nil
+}
+
+// checkSiteClash refuses a name or code that a SITE argument could take for another site than self: one
+// equal, ignoring case, to another site's name or code, or a name that is a number, which SITE takes as an
+// ID (codes that are numbers are refused by validateSiteCode). An empty name or code is not checked, so that
+// an edit checks only what it changes.
+func checkSiteClash(ctx context.Context, tx *sql.Tx, self int64, name, code string) error {
+	const crossHint = "SITE arguments take a site's ID, code or name, so no site's code may be another site's name"
+	if name != "" {
+		if err := refuseNumericSiteName(name); err != nil {
+			return err
+		}
+		var other int64
+		var otherName string
+		var sameName bool
+		// The name column compares without case (COLLATE NOCASE in the schema).
+		err := tx.QueryRowContext(ctx, `SELECT id, name, name = ? FROM site WHERE id <> ? AND (name = ? OR (code <> '' AND code = ? COLLATE NOCASE))
+			ORDER BY name = ? DESC, id LIMIT 1`, name, self, name, name, name).Scan(&other, &otherName, &sameName)
+		switch {
+		case err == nil && sameName:
+			return errorf(ECONFLICT, "site %d is already called %q", other, name).withHint("site names must be unique; they are what remotes authenticate with")
+		case err == nil:
+			return errorf(ECONFLICT, "the name %q is already the code of site %d %q", name, other, otherName).withHint("%s", crossHint)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 	}
-	if code == "" {
-		return nil
-	}
-	err = tx.QueryRowContext(ctx, `SELECT id FROM site WHERE code = ? COLLATE NOCASE AND id <> ?`, code, self).Scan(&other)
-	if err == nil {
-		return errorf(ECONFLICT, "site %d already has the code %q", other, code)
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return err
+	if code != "" {
+		var other int64
+		var otherName string
+		var sameCode bool
+		err := tx.QueryRowContext(ctx, `SELECT id, name, code <> '' AND code = ? COLLATE NOCASE FROM site
+			WHERE id <> ? AND ((code <> '' AND code = ? COLLATE NOCASE) OR name = ?) ORDER BY 3 DESC, id LIMIT 1`,
+			code, self, code, code).Scan(&other, &otherName, &sameCode)
+		switch {
+		case err == nil && sameCode:
+			return errorf(ECONFLICT, "site %d already has the code %q", other, code)
+		case err == nil:
+			return errorf(ECONFLICT, "the code %q is already the name of site %d %q", code, other, otherName).withHint("%s", crossHint)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 	}
 	return nil
 }
@@ -352,7 +426,14 @@ func (db *DB) EditSite(ctx context.Context, ref string, u SiteUpdate) (Site, err
 		}
 	}
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
-		if err := checkSiteUnique(ctx, tx, site.ID, name, code); err != nil {
+		changedName, changedCode := name, code
+		if name == site.Name {
+			changedName = ""
+		}
+		if code == site.Code {
+			changedCode = ""
+		}
+		if err := checkSiteClash(ctx, tx, site.ID, changedName, changedCode); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE site SET name = ?, code = ?, type = ? WHERE id = ?`, name, code, typ, site.ID); err != nil {

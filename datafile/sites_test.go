@@ -2,6 +2,7 @@ package datafile_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -88,6 +89,11 @@ func TestAddSiteValidation(t *testing.T) {
 		{"duplicate name with spaces", datafile.NewSite{Name: " north ", Password: "password-1"}, datafile.ECONFLICT, "already called"},
 		{"central's name", datafile.NewSite{Name: "central", Password: "password-1"}, datafile.ECONFLICT, "already called"},
 		{"duplicate code in other case", datafile.NewSite{Name: "East", Code: "NORTH-CODE", Password: "password-1"}, datafile.ECONFLICT, "already has the code"},
+		{"code that is another site's name", datafile.NewSite{Name: "Spare", Code: "north", Password: "password-1"}, datafile.ECONFLICT, `the code "north" is already the name of site 2 "North"`},
+		{"code that is the central site's name", datafile.NewSite{Name: "Spare", Code: "CENTRAL", Password: "password-1"}, datafile.ECONFLICT, `already the name of site 1`},
+		{"name that is another site's code", datafile.NewSite{Name: "north-code", Password: "password-1"}, datafile.ECONFLICT, `the name "north-code" is already the code of site 2 "North"`},
+		{"numeric name", datafile.NewSite{Name: "7", Password: "password-1"}, datafile.EINVALID, "must not be a number"},
+		{"numeric name with zeros", datafile.NewSite{Name: "002", Password: "password-1"}, datafile.EINVALID, "must not be a number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cursor := lastCursor(t, db)
@@ -162,6 +168,63 @@ func TestFindSite(t *testing.T) {
 	if len(sites) != 2 || sites[0].ID != 1 || len(sites[0].Stores) != 0 || !reflect.DeepEqual(sites[1].Stores, []string{"N1", "N2"}) {
 		t.Errorf("sites = %+v", sites)
 	}
+}
+
+// TestFindSiteRefusesAmbiguousReferences: a datafile made before codes and names were kept apart may hold
+// a code equal to another site's name; a reference to either is refused, naming both, instead of one of
+// them being picked (and deleted).
+func TestFindSiteRefusesAmbiguousReferences(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := MustOpenUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
+	spare := mustAddSite(t, db, "Spare", datafile.SiteStandalone)
+	mustExec(t, db, `UPDATE site SET code = 'north' WHERE id = ?`, spare.ID)
+	mustExec(t, db, `UPDATE site SET code = 'S' || id, name = '2' WHERE id = 1`)
+
+	for _, tc := range []struct {
+		ref  string
+		want []string
+	}{
+		{"North", []string{`"North" could mean more than one site`, `the code of site 3 "Spare"`, `the name of site 2 "North"`}},
+		{"NORTH", []string{`the code of site 3 "Spare"`, `the name of site 2 "North"`}},
+		{"2", []string{`the name of site 1 "2"`, `the ID of site 2 "North"`}},
+	} {
+		t.Run(tc.ref, func(t *testing.T) {
+			_, err := db.FindSite(ctx, tc.ref)
+			wantCode(t, err, datafile.ECONFLICT)
+			wantErrContains(t, err, tc.want...)
+			var de *datafile.Error
+			if !errors.As(err, &de) || !strings.Contains(de.Hint, "site's ID") {
+				t.Errorf("hint of %v does not point to the ID", err)
+			}
+		})
+	}
+	t.Run("delete refused, nothing deleted", func(t *testing.T) {
+		wantCode(t, second(db.DeleteSite(ctx, "North")), datafile.ECONFLICT)
+		for _, id := range []int64{north.ID, spare.ID} {
+			if n := queryInt(t, db, `SELECT count(*) FROM site WHERE id = ?`, id); n != 1 {
+				t.Errorf("site %d is gone", id)
+			}
+		}
+	})
+	t.Run("an unambiguous reference still works", func(t *testing.T) {
+		for ref, want := range map[string]int64{"3": spare.ID, "Spare": spare.ID, "S1": 1} {
+			s, err := db.FindSite(ctx, ref)
+			if err != nil || s.ID != want {
+				t.Errorf("FindSite(%q) = site %d, %v; want site %d", ref, s.ID, err, want)
+			}
+		}
+	})
+	t.Run("the clash can be mended by ID", func(t *testing.T) {
+		if _, err := db.EditSite(ctx, "3", datafile.SiteUpdate{Code: ptr("SPR")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.FindSite(ctx, "North")
+		if err != nil || s.ID != north.ID {
+			t.Errorf("FindSite(North) after the fix = site %d, %v", s.ID, err)
+		}
+	})
 }
 
 func TestDeleteSite(t *testing.T) {
@@ -280,6 +343,9 @@ func TestEditSite(t *testing.T) {
 			{"valid password, bad type", datafile.SiteUpdate{Password: ptr("long-enough-1"), Type: ptr("tablet")}, datafile.EINVALID},
 			{"valid type, numeric code", datafile.SiteUpdate{Type: ptr(datafile.SiteMobile), Code: ptr("12")}, datafile.EINVALID},
 			{"empty name", datafile.SiteUpdate{Name: ptr(" ")}, datafile.EINVALID},
+			{"code that is another site's name", datafile.SiteUpdate{Code: ptr("SOUTH")}, datafile.ECONFLICT},
+			{"name that is another site's code", datafile.SiteUpdate{Name: ptr("South-Code")}, datafile.ECONFLICT},
+			{"numeric name", datafile.SiteUpdate{Name: ptr("3")}, datafile.EINVALID},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				cursor := lastCursor(t, db)

@@ -304,12 +304,21 @@ func (db *DB) BindHardwareID(ctx context.Context, siteID int64, hardwareID strin
 }
 
 // RecordLoginSuccess clears a failure streak and notes when the site was last heard from (at most once a
-// minute, so a sync of many batches does not write on every request).
+// minute, so a sync of many batches does not write on every request). Being heard from is not having
+// synced: RecordSyncCompleted says that.
 func (db *DB) RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error {
 	now := db.now().UTC()
-	_, err := db.conn().ExecContext(ctx, `UPDATE site SET failed_logins = 0, last_sync_at = ?
-		WHERE id = ? AND (failed_logins <> 0 OR last_sync_at IS NULL OR last_sync_at < ?)`,
+	_, err := db.conn().ExecContext(ctx, `UPDATE site SET failed_logins = 0, last_contact_at = ?
+		WHERE id = ? AND (failed_logins <> 0 OR last_contact_at IS NULL OR last_contact_at < ?)`,
 		now.Format(time.RFC3339), siteID, now.Add(-time.Minute).Format(time.RFC3339))
+	return err
+}
+
+// RecordSyncCompleted notes that the site has just completed a sync cycle, which is what its last sync
+// time, its staleness and the last-sync metric report. The server decides when that is (see its
+// handleGetQueued).
+func (db *DB) RecordSyncCompleted(ctx context.Context, siteID int64) error {
+	_, err := db.conn().ExecContext(ctx, `UPDATE site SET last_sync_at = ? WHERE id = ?`, db.timestamp(), siteID)
 	return err
 }
 
@@ -542,18 +551,19 @@ func storeActiveOn(ctx context.Context, q queryer, storeID string, siteID int64)
 
 // SiteSummary is one remote site's sync state, as monitoring reads it.
 type SiteSummary struct {
-	ID         int64
-	Name       string
-	Blocked    bool
-	LastSyncAt *time.Time
-	Queued     int64
-	Unsent     int64
-	Parked     int64
+	ID            int64
+	Name          string
+	Blocked       bool
+	LastSyncAt    *time.Time
+	LastContactAt *time.Time
+	Queued        int64
+	Unsent        int64
+	Parked        int64
 }
 
 // SiteSummaries returns the sync state of every remote site in one read.
 func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
-	rows, err := db.conn().QueryContext(ctx, `SELECT site.id, site.name, site.blocked, site.last_sync_at, site.unsent_records,
+	rows, err := db.conn().QueryContext(ctx, `SELECT site.id, site.name, site.blocked, site.last_sync_at, site.last_contact_at, site.unsent_records,
 		(SELECT count(*) FROM sync_queue WHERE sync_queue.site_id = site.id),
 		(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id) FROM site WHERE site.id <> ? ORDER BY site.id`, CentralSiteID)
 	if err != nil {
@@ -563,13 +573,11 @@ func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
 	var out []SiteSummary
 	for rows.Next() {
 		var s SiteSummary
-		var last sql.NullString
-		if err := rows.Scan(&s.ID, &s.Name, &s.Blocked, &last, &s.Unsent, &s.Queued, &s.Parked); err != nil {
+		var lastSync, lastContact sql.NullString
+		if err := rows.Scan(&s.ID, &s.Name, &s.Blocked, &lastSync, &lastContact, &s.Unsent, &s.Queued, &s.Parked); err != nil {
 			return nil, err
 		}
-		if t, err := time.Parse(time.RFC3339, last.String); err == nil && last.Valid {
-			s.LastSyncAt = &t
-		}
+		s.LastSyncAt, s.LastContactAt = parseTimestamp(lastSync), parseTimestamp(lastContact)
 		out = append(out, s)
 	}
 	return out, rows.Err()

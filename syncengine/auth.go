@@ -43,6 +43,7 @@ type authenticator struct {
 	key         []byte
 	slots       chan struct{} // bounds concurrent argon2id work, each of which takes 19 MiB
 	dummyHash   string
+	backoff     *addressBackoff
 
 	mu    sync.Mutex
 	cache map[string]cachedCredential
@@ -60,7 +61,7 @@ func newAuthenticator(db CentralDatafile, maxFailures, concurrentHashes int, now
 	return &authenticator{
 		db: db, maxFailures: maxFailures, now: now, key: key,
 		slots: make(chan struct{}, concurrentHashes), dummyHash: dummy,
-		cache: map[string]cachedCredential{},
+		cache: map[string]cachedCredential{}, backoff: newAddressBackoff(),
 	}, nil
 }
 
@@ -82,6 +83,20 @@ type authFailure struct {
 
 func (f *authFailure) Error() string { return f.msg }
 
+// backoffData is the data of a too_many_failed_logins refusal.
+type backoffData struct {
+	RetryAfterSeconds int64 `json:"retryAfterSeconds"`
+}
+
+// remembered reports whether the credential was verified lately: a site that has just synced from an
+// address that is now refused (others behind the same NAT failing their logins) keeps syncing.
+func (a *authenticator) remembered(name, digest string, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	entry, ok := a.cache[a.cacheKey(name, digest)]
+	return ok && now.Before(entry.expires)
+}
+
 func (a *authenticator) verify(ctx context.Context, digest, hash string) (bool, error) {
 	select {
 	case a.slots <- struct{}{}:
@@ -93,13 +108,26 @@ func (a *authenticator) verify(ctx context.Context, digest, hash string) (bool, 
 }
 
 // authenticate checks version, credential and hardware ID of r.
+//
+// A wrong password counts towards blocking the site only when the request comes from the device the site
+// is bound to (its hardware ID): anyone can send a site's name, but only its own device can have it
+// blocked. Every other failed login counts against the client's address instead, which is refused for a
+// while after a few (see addressBackoff).
 func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error) {
 	ctx := r.Context()
 	if err := checkVersion(r.Header.Get(HeaderVersion)); err != nil {
 		return authenticatedSite{}, err
 	}
+	addr := clientAddress(r)
 	name, digest, ok := r.BasicAuth()
+	if wait := a.backoff.wait(addr, a.now()); wait > 0 && !(ok && a.remembered(name, digest, a.now())) {
+		secs := int64((wait + time.Second - 1) / time.Second)
+		return authenticatedSite{}, &authFailure{http.StatusTooManyRequests, CodeTooManyFailedLogins,
+			"too many failed logins from this address; try again in " + strconv.FormatInt(secs, 10) + " seconds",
+			backoffData{RetryAfterSeconds: secs}}
+	}
 	if !ok || name == "" {
+		a.backoff.fail(addr, a.now())
 		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteNameNotFound, "no site credentials in the request (HTTP Basic auth)", nil}
 	}
 	hardwareID := strings.TrimSpace(r.Header.Get(HeaderHardwareID))
@@ -107,6 +135,7 @@ func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error)
 	if datafile.ErrorCode(err) == datafile.ENOTFOUND || (err == nil && site.ID == datafile.CentralSiteID) {
 		// Spend what a real check would, so timing does not tell which site names exist.
 		a.verify(ctx, digest, a.dummyHash)
+		a.backoff.fail(addr, a.now())
 		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteNameNotFound, "no site with that name", nil}
 	}
 	if err != nil {
@@ -129,6 +158,10 @@ func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error)
 			return authenticatedSite{}, err
 		}
 		if !ok {
+			if hardwareID == "" || hardwareID != site.HardwareID {
+				a.backoff.fail(addr, a.now())
+				return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteIncorrectPassword, "incorrect password for the site", nil}
+			}
 			blocked, err := a.db.RecordLoginFailure(ctx, site.ID, a.maxFailures)
 			if err != nil {
 				return authenticatedSite{}, err

@@ -403,6 +403,8 @@ func FuzzAuth(f *testing.F) {
 			r.Header.Set(HeaderAppName, appName)
 			sent = r
 		}
+		// Each input is judged on its own: earlier inputs' failed logins would have the address refused.
+		s.server.auth.backoff = newAddressBackoff()
 		before := s.state(t)
 		rec := s.serve(rt.method, rt.path, body, edit)
 		checkReply(t, rec, []byte(authorization+hardware+version+appName+rt.path))

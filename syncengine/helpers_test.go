@@ -27,6 +27,12 @@ type testNet struct {
 
 func newTestNet(t testing.TB) *testNet {
 	t.Helper()
+	return newTestNetWith(t, ServerOptions{})
+}
+
+// newTestNetWith is newTestNet with a server made with opts.
+func newTestNetWith(t testing.TB, opts ServerOptions) *testNet {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "central.db")
@@ -38,7 +44,7 @@ func newTestNet(t testing.TB) *testNet {
 		t.Fatal(err)
 	}
 	db.SetAuthCode(testAuthCode)
-	srv, err := NewServer(db, ServerOptions{})
+	srv, err := NewServer(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,11 +36,14 @@ const (
 
 // Error codes of the v5 protocol, and this server's own for malformed requests.
 const (
-	CodeSiteNameNotFound       = "site_name_not_found"
-	CodeSiteIncorrectPassword  = "site_incorrect_password"
-	CodeSiteIncorrectHardware  = "site_incorrect_hardware_id"
-	CodeSiteHasNoStore         = "site_has_no_store"
-	CodeSiteAuthTimeout        = "site_auth_timeout"
+	CodeSiteNameNotFound      = "site_name_not_found"
+	CodeSiteIncorrectPassword = "site_incorrect_password"
+	CodeSiteIncorrectHardware = "site_incorrect_hardware_id"
+	CodeSiteHasNoStore        = "site_has_no_store"
+	CodeSiteAuthTimeout       = "site_auth_timeout"
+	// CodeTooManyFailedLogins (429, this server's own) refuses an address after many failed logins that
+	// did not come from a site's own device; data.retryAfterSeconds says how long to wait.
+	CodeTooManyFailedLogins    = "too_many_failed_logins"
 	CodeAPIVersionIncompatible = "api_version_incompatible"
 	CodeSyncIsRunning          = "sync_is_running"
 	CodeInvalidRequest         = "invalid_request"

@@ -36,6 +36,7 @@ type CentralDatafile interface {
 	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
 	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
 	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
+	RecordSyncCompleted(ctx context.Context, siteID int64) error
 	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
 	UpdateSiteType(ctx context.Context, siteID int64, siteType string) error
 	CentralRecords(ctx context.Context, after int64, limit int) ([]datafile.OutRecord, int64, error)
@@ -256,7 +257,12 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint s
 		if af.code != CodeAPIVersionIncompatible {
 			name, _, _ := r.BasicAuth()
 			s.metrics.authFailures.WithLabelValues(af.code).Inc()
-			s.log.Warn("sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
+			level := slog.LevelWarn
+			if d, ok := af.data.(backoffData); ok {
+				w.Header().Set("Retry-After", strconv.FormatInt(d.RetryAfterSeconds, 10))
+				level = slog.LevelDebug // the failures that brought it on were each logged as a warning
+			}
+			s.log.Log(r.Context(), level, "sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
 		}
 		writeError(w, af.status, af.code, af.msg, af.data)
 	case errors.As(err, &mbe):
@@ -413,6 +419,18 @@ func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site au
 	recs, total, err := s.db.QueuedRecords(r.Context(), site.ID, limit)
 	if err != nil {
 		return err
+	}
+	// A site has completed a sync cycle, as far as central can tell, when it reads its queue and finds it
+	// empty. Both this project's remote and open-mSupply's v5 client push first, then read the queue page
+	// by page, acknowledging each, until a read brings nothing; a push that fails ends the cycle before that
+	// read. So the empty read closes every successful cycle, the first after initialise included, while a
+	// request that only authenticates (check-connection, GET site) is mere contact. A pull without a push
+	// (sync retrieve) counts too: central cannot tell it from a cycle with nothing to push.
+	if total == 0 {
+		if err := s.db.RecordSyncCompleted(r.Context(), site.ID); err != nil {
+			// Bookkeeping: the site's pull is answered all the same.
+			s.log.Warn("record completed sync", "site", site.Name, "error", err)
+		}
 	}
 	batch := QueuedBatch{QueueLength: total, Data: make([]QueuedRecord, 0, len(recs))}
 	for _, rec := range recs {
@@ -572,12 +590,13 @@ var (
 	descSiteQueue    = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
 	descSiteUnsent   = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
 	descSiteParked   = prometheus.NewDesc("msupply_sync_site_parked_records", "Records the site pushed that the central server holds back ('sync parked').", []string{"site"}, nil)
-	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last synced (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last completed a sync cycle (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteContact  = prometheus.NewDesc("msupply_sync_site_last_contact_timestamp_seconds", "When the site last made an authenticated request, to the minute (Unix time; absent if never).", []string{"site"}, nil)
 	descBlockedSites = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
 )
 
 func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteParked, descSiteLastSync, descBlockedSites} {
+	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteParked, descSiteLastSync, descSiteContact, descBlockedSites} {
 		ch <- d
 	}
 }
@@ -603,6 +622,9 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSiteParked, prometheus.GaugeValue, float64(s.Parked), s.Name)
 		if s.LastSyncAt != nil {
 			ch <- prometheus.MustNewConstMetric(descSiteLastSync, prometheus.GaugeValue, float64(s.LastSyncAt.Unix()), s.Name)
+		}
+		if s.LastContactAt != nil {
+			ch <- prometheus.MustNewConstMetric(descSiteContact, prometheus.GaugeValue, float64(s.LastContactAt.Unix()), s.Name)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descBlockedSites, prometheus.GaugeValue, float64(blocked))

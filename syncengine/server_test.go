@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
 )
@@ -331,8 +332,12 @@ func TestMetrics(t *testing.T) {
 	n.addSite("South", "south-password")
 	north := n.newRemote("North", "north-password", "hw-north")
 	north.sync(t)
+	// South's device binds it without syncing, then fails its password until the site is blocked.
+	if status, _, _ := n.do(t, rawCall{method: "GET", path: PathSite, user: "South", password: "south-password", hardware: "hw-south"}); status != 200 {
+		t.Fatalf("South's first login: %d", status)
+	}
 	for i := 0; i < MaxFailedLogins; i++ {
-		n.do(t, rawCall{method: "GET", path: PathSite, user: "South", password: "wrong", hardware: "hw"})
+		n.do(t, rawCall{method: "GET", path: PathSite, user: "South", password: "wrong", hardware: "hw-south"})
 	}
 	resp, err := http.Get(n.http.URL + "/metrics")
 	if err != nil {
@@ -349,13 +354,66 @@ func TestMetrics(t *testing.T) {
 		`msupply_sync_blocked_sites 1`,
 		`msupply_sync_site_queue_length{site="North"} 0`,
 		`msupply_sync_site_last_sync_timestamp_seconds{site="North"}`,
+		`msupply_sync_site_last_contact_timestamp_seconds{site="North"}`,
+		`msupply_sync_site_last_contact_timestamp_seconds{site="South"}`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
 	if strings.Contains(string(body), `msupply_sync_site_last_sync_timestamp_seconds{site="South"}`) {
-		t.Error("a site that never synced has a last-sync time")
+		t.Error("a site that only logged in has a last-sync time")
+	}
+}
+
+// TestLastSyncIsACompletedCycle: a site's last sync is the last cycle it completed, which central sees as
+// the read that finds its queue empty; any authenticated request is only a contact.
+func TestLastSyncIsACompletedCycle(t *testing.T) {
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	ctx := context.Background()
+	lastTimes := func(name string) (sync, contact *time.Time) {
+		t.Helper()
+		s, err := n.central.FindSite(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.LastSyncAt, s.LastContactAt
+	}
+	south := rawCall{method: "GET", path: PathSite, user: "South", password: "south-password", hardware: "hw-south"}
+	for _, path := range []string{PathSite, PathSiteStatus, PathCentralRecords + "?cursor=0"} {
+		south.path = path
+		if status, _, body := n.do(t, south); status != 200 {
+			t.Fatalf("GET %s: %d %s", path, status, body)
+		}
+	}
+	if sync, contact := lastTimes("South"); sync != nil || contact == nil {
+		t.Fatalf("after requests that only authenticate: last sync %v, last contact %v; want none and some", sync, contact)
+	}
+
+	// A queue read that leaves records waiting is not the end of a cycle.
+	n.put(n.central, "invoice", `{"id":"inv-hq","store_id":"`+n.stores["HQ"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
+	if _, _, err := n.central.MoveStore(ctx, "HQ", "South", true); err != nil {
+		t.Fatal(err)
+	}
+	south.path = PathQueuedRecords + "?limit=1"
+	var page QueuedBatch
+	status, _, body := n.do(t, south)
+	if err := json.Unmarshal(body, &page); status != 200 || err != nil || page.QueueLength == 0 {
+		t.Fatalf("queue read: %d %s", status, body)
+	}
+	if sync, _ := lastTimes("South"); sync != nil {
+		t.Fatalf("a queue read with %d records left set the last sync", page.QueueLength)
+	}
+
+	// A full cycle does, and its contact too.
+	n.newRemote("South", "south-password", "hw-south").sync(t)
+	if sync, contact := lastTimes("South"); sync == nil || contact == nil {
+		t.Fatalf("after a full cycle: last sync %v, last contact %v", sync, contact)
+	}
+	if sync, contact := lastTimes("North"); sync != nil || contact != nil {
+		t.Fatalf("North never called but has last sync %v, last contact %v", sync, contact)
 	}
 }
 
