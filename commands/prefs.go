@@ -36,7 +36,7 @@ Examples:
   msupply-sync prefs set --alt-http-client true
   msupply-sync prefs set --server-url https://central.example.org:8443 --auth-code "$CODE"`,
 				Flags: []cli.Flag{
-					&cli.IntFlag{Name: "interval", Usage: "minutes between syncs; 0 pauses sync"},
+					&cli.IntFlag{Name: "interval", Usage: fmt.Sprintf("minutes between syncs (1 to %d, a week); 0 pauses sync", datafile.MaxSyncInterval)},
 					&cli.IntFlag{Name: "request-size", Usage: fmt.Sprintf("records per sync request (%d to %d)", datafile.MinRequestSize, datafile.MaxRequestSize)},
 					&cli.StringFlag{Name: "server-url", Usage: "the central server's URL"},
 					&cli.StringFlag{Name: "alt-http-client", Usage: "true to use the alternate HTTP client (HTTP/1.1, no keep-alive, proxy from the environment)"},
@@ -122,8 +122,8 @@ func (env *Env) runPrefsSet(c *cli.Context) error {
 	var u datafile.PrefsUpdate
 	if c.IsSet("interval") {
 		v := c.Int("interval")
-		if v < 0 {
-			return usageErrorf("the sync interval must be 0 (paused) or at least 1 minute")
+		if err := datafile.ValidateSyncInterval(v); err != nil {
+			return asUsage(err)
 		}
 		u.SyncInterval = &v
 	}

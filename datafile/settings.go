@@ -194,7 +194,7 @@ func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 	if unlocked > 0 {
 		s.UnlockedUntil = time.Unix(unlocked, 0)
 	}
-	s.UnlockWindow = time.Duration(windowMin) * time.Minute
+	s.UnlockWindow = minutesToDuration(int64(windowMin), time.Minute, MaxUnlockWindow)
 	s.CreatedAt, _ = time.Parse(time.RFC3339, created)
 	return s, nil
 }
@@ -226,7 +226,7 @@ func (db *DB) Unlock(ctx context.Context, code string, d time.Duration) (time.Ti
 	if d == 0 {
 		d = s.UnlockWindow
 	}
-	if d < 0 || d > 24*time.Hour {
+	if d < 0 || d > MaxUnlockWindow {
 		return time.Time{}, errorf(EINVALID, "an unlock window must be between 1 second and 24 hours")
 	}
 	until := db.now().Add(d).Truncate(time.Second)
@@ -288,8 +288,10 @@ func (db *DB) UpdatePrefs(ctx context.Context, u PrefsUpdate) error {
 			return err
 		}
 	}
-	if u.SyncInterval != nil && *u.SyncInterval < 0 {
-		return errorf(EINVALID, "the sync interval must be 0 (paused) or at least 1 minute")
+	if u.SyncInterval != nil {
+		if err := ValidateSyncInterval(*u.SyncInterval); err != nil {
+			return err
+		}
 	}
 	if u.RequestSize != nil && (*u.RequestSize < MinRequestSize || *u.RequestSize > MaxRequestSize) {
 		return errorf(EINVALID, "the sync request size must be between %d and %d records", MinRequestSize, MaxRequestSize)
