@@ -30,6 +30,8 @@ func (env *Env) prefsCommand() *cli.Command {
 				Description: `The sync interval and the alternate-HTTP-client switch can be changed without unlocking once
 this site takes part in sync; the request size and server URL need the sync settings unlocked.
 An interval of 0 pauses sync. The interval, request size and server URL apply to remote sites.
+The request size is a ceiling: the remote asks for fewer records after failures or slow answers
+and grows back while requests succeed, never past it; setting it starts again from it.
 
 Examples:
   msupply-sync prefs set --interval 5
@@ -48,15 +50,18 @@ Examples:
 }
 
 type prefsView struct {
-	Role          string     `json:"role"`
-	SiteID        int64      `json:"site_id"`
-	SiteName      string     `json:"site_name"`
-	ServerURL     string     `json:"server_url"`
-	SyncInterval  int        `json:"sync_interval_minutes"`
-	RequestSize   int        `json:"request_size"`
-	AltHTTPClient bool       `json:"alt_http_client"`
-	Locked        bool       `json:"locked"`
-	UnlockedUntil *time.Time `json:"unlocked_until"`
+	Role         string `json:"role"`
+	SiteID       int64  `json:"site_id"`
+	SiteName     string `json:"site_name"`
+	ServerURL    string `json:"server_url"`
+	SyncInterval int    `json:"sync_interval_minutes"`
+	// RequestSize is what a remote asks for now, adapted to its connection; RequestSizeSetting is what the
+	// administrator set, the most it may grow to.
+	RequestSize        int        `json:"request_size"`
+	RequestSizeSetting int        `json:"request_size_setting"`
+	AltHTTPClient      bool       `json:"alt_http_client"`
+	Locked             bool       `json:"locked"`
+	UnlockedUntil      *time.Time `json:"unlocked_until"`
 }
 
 func (env *Env) runPrefsShow(c *cli.Context) error {
@@ -77,7 +82,8 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 		return err
 	}
 	v := prefsView{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
-		SyncInterval: s.SyncInterval, RequestSize: s.RequestSize, AltHTTPClient: s.AltHTTPClient, Locked: true}
+		SyncInterval: s.SyncInterval, RequestSize: s.CurrentRequestSize(), RequestSizeSetting: s.RequestSizeSetting,
+		AltHTTPClient: s.AltHTTPClient, Locked: true}
 	if s.Role == datafile.RoleCentral {
 		if site, err := db.FindSite(c.Context, "1"); err == nil {
 			v.SiteName = site.Name
@@ -109,7 +115,8 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 			interval = "0 (sync paused)"
 		}
 		rows = append(rows, []string{"server URL", v.ServerURL}, []string{"sync interval", interval},
-			[]string{"sync request size", strconv.Itoa(v.RequestSize) + " records"})
+			[]string{"sync request size setting", strconv.Itoa(v.RequestSizeSetting) + " records (the most a request asks for)"},
+			[]string{"sync request size now", strconv.Itoa(v.RequestSize) + " records (adapted to the connection)"})
 	}
 	rows = append(rows, []string{"alternate HTTP client", strconv.FormatBool(v.AltHTTPClient)}, []string{"sync settings", lock})
 	return writeTable(env.Stdout, []string{"preference", "value"}, rows, "")

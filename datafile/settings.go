@@ -44,10 +44,13 @@ type Settings struct {
 	UnlockWindow  time.Duration
 	ServerURL     string
 	SyncInterval  int // minutes; 0 pauses sync
-	RequestSize   int
-	AltHTTPClient bool
-	SiteName      string // a remote's credential name
-	CreatedAt     time.Time
+	// RequestSize is the records per request a remote asks for now, adapted to its connection within
+	// MinRequestSize and RequestSizeSetting, the most the administrator allows.
+	RequestSize        int
+	RequestSizeSetting int
+	AltHTTPClient      bool
+	SiteName           string // a remote's credential name
+	CreatedAt          time.Time
 }
 
 // SyncConfigured reports whether this site takes part in sync, which is what lets the sync interval and
@@ -184,9 +187,9 @@ func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 	var windowMin int
 	var created string
 	err := q.QueryRowContext(ctx, `SELECT role, this_site_id, unlocked_until, unlock_window_minutes, server_url,
-		sync_interval_minutes, request_size, alt_http_client, credential_site_name, created_at FROM settings`).
+		sync_interval_minutes, request_size, request_size_setting, alt_http_client, credential_site_name, created_at FROM settings`).
 		Scan(&s.Role, &siteID, &unlocked, &windowMin, &s.ServerURL, &s.SyncInterval, &s.RequestSize,
-			&s.AltHTTPClient, &s.SiteName, &created)
+			&s.RequestSizeSetting, &s.AltHTTPClient, &s.SiteName, &created)
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}
@@ -308,7 +311,9 @@ func (db *DB) UpdatePrefs(ctx context.Context, u PrefsUpdate) error {
 			}
 		}
 		if u.RequestSize != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE settings SET request_size = ?`, *u.RequestSize); err != nil {
+			// A new setting is also where adapting starts again from: the administrator has just said
+			// what suits this connection.
+			if _, err := tx.ExecContext(ctx, `UPDATE settings SET request_size_setting = ?, request_size = ?`, *u.RequestSize, *u.RequestSize); err != nil {
 				return err
 			}
 		}

@@ -282,8 +282,8 @@ func TestUpdatePrefs(t *testing.T) {
 				if tc.u.SyncInterval != nil && after.SyncInterval != *tc.u.SyncInterval {
 					t.Errorf("interval = %d", after.SyncInterval)
 				}
-				if tc.u.RequestSize != nil && after.RequestSize != *tc.u.RequestSize {
-					t.Errorf("request size = %d", after.RequestSize)
+				if tc.u.RequestSize != nil && (after.RequestSize != *tc.u.RequestSize || after.RequestSizeSetting != *tc.u.RequestSize) {
+					t.Errorf("request size = %d, setting %d", after.RequestSize, after.RequestSizeSetting)
 				}
 				if tc.u.ServerURL != nil && after.ServerURL != *tc.u.ServerURL {
 					t.Errorf("server URL = %q", after.ServerURL)

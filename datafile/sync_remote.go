@@ -287,10 +287,11 @@ func (db *DB) LastRun(ctx context.Context) (*RunLog, error) {
 	return &r, nil
 }
 
-// SetRequestSize stores the request size the remote has adapted to.
+// SetRequestSize stores the request size the remote has adapted to, held within MinRequestSize and the
+// administrator's setting, which it never changes.
 func (db *DB) SetRequestSize(ctx context.Context, n int) error {
 	n = min(max(n, MinRequestSize), MaxRequestSize)
-	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET request_size = ?`, n)
+	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET request_size = max(min(?, request_size_setting), ?)`, n, MinRequestSize)
 	return err
 }
 
