@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzJSONRecords feeds 'record put' input reading arbitrary bytes. It must not panic or loop: every record
@@ -62,8 +63,13 @@ func FuzzJSONRecords(f *testing.F) {
 }
 
 // plainRecords reads data when it is unmistakably one object, an array of objects, or objects one after
-// another, with numbers kept exact; plain is false for anything else.
+// another, in UTF-8 after an optional byte-order mark, with numbers kept exact; plain is false for anything
+// else.
 func plainRecords(data []byte) (records []map[string]any, plain bool) {
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
+	if !utf8.Valid(data) {
+		return nil, false
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var values []any

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
 func (env *Env) unlockCommand() *cli.Command {
@@ -41,7 +43,7 @@ Examples:
 			if code == "" {
 				return usageErrorf("no authorisation code given").withHint("pass --code, set MSUPPLY_AUTH_CODE, or run at a terminal to be asked")
 			}
-			if c.IsSet("for") && (c.Duration("for") < time.Second || c.Duration("for") > 24*time.Hour) {
+			if c.IsSet("for") && (c.Duration("for") < time.Second || c.Duration("for") > datafile.MaxUnlockWindow) {
 				return usageErrorf("--for must be between 1s and 24h")
 			}
 			db, err := openDatafile(c)

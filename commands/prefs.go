@@ -30,13 +30,15 @@ func (env *Env) prefsCommand() *cli.Command {
 				Description: `The sync interval and the alternate-HTTP-client switch can be changed without unlocking once
 this site takes part in sync; the request size and server URL need the sync settings unlocked.
 An interval of 0 pauses sync. The interval, request size and server URL apply to remote sites.
+The request size is a ceiling: the remote asks for fewer records after failures or slow answers
+and grows back while requests succeed, never past it; setting it starts again from it.
 
 Examples:
   msupply-sync prefs set --interval 5
   msupply-sync prefs set --alt-http-client true
   msupply-sync prefs set --server-url https://central.example.org:8443 --auth-code "$CODE"`,
 				Flags: []cli.Flag{
-					&cli.IntFlag{Name: "interval", Usage: "minutes between syncs; 0 pauses sync"},
+					&cli.IntFlag{Name: "interval", Usage: fmt.Sprintf("minutes between syncs (1 to %d, a week); 0 pauses sync", datafile.MaxSyncInterval)},
 					&cli.IntFlag{Name: "request-size", Usage: fmt.Sprintf("records per sync request (%d to %d)", datafile.MinRequestSize, datafile.MaxRequestSize)},
 					&cli.StringFlag{Name: "server-url", Usage: "the central server's URL"},
 					&cli.StringFlag{Name: "alt-http-client", Usage: "true to use the alternate HTTP client (HTTP/1.1, no keep-alive, proxy from the environment)"},
@@ -48,15 +50,18 @@ Examples:
 }
 
 type prefsView struct {
-	Role          string     `json:"role"`
-	SiteID        int64      `json:"site_id"`
-	SiteName      string     `json:"site_name"`
-	ServerURL     string     `json:"server_url"`
-	SyncInterval  int        `json:"sync_interval_minutes"`
-	RequestSize   int        `json:"request_size"`
-	AltHTTPClient bool       `json:"alt_http_client"`
-	Locked        bool       `json:"locked"`
-	UnlockedUntil *time.Time `json:"unlocked_until"`
+	Role         string `json:"role"`
+	SiteID       int64  `json:"site_id"`
+	SiteName     string `json:"site_name"`
+	ServerURL    string `json:"server_url"`
+	SyncInterval int    `json:"sync_interval_minutes"`
+	// RequestSize is what a remote asks for now, adapted to its connection; RequestSizeSetting is what the
+	// administrator set, the most it may grow to.
+	RequestSize        int        `json:"request_size"`
+	RequestSizeSetting int        `json:"request_size_setting"`
+	AltHTTPClient      bool       `json:"alt_http_client"`
+	Locked             bool       `json:"locked"`
+	UnlockedUntil      *time.Time `json:"unlocked_until"`
 }
 
 func (env *Env) runPrefsShow(c *cli.Context) error {
@@ -77,7 +82,8 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 		return err
 	}
 	v := prefsView{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
-		SyncInterval: s.SyncInterval, RequestSize: s.RequestSize, AltHTTPClient: s.AltHTTPClient, Locked: true}
+		SyncInterval: s.SyncInterval, RequestSize: s.CurrentRequestSize(), RequestSizeSetting: s.RequestSizeSetting,
+		AltHTTPClient: s.AltHTTPClient, Locked: true}
 	if s.Role == datafile.RoleCentral {
 		if site, err := db.FindSite(c.Context, "1"); err == nil {
 			v.SiteName = site.Name
@@ -109,7 +115,8 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 			interval = "0 (sync paused)"
 		}
 		rows = append(rows, []string{"server URL", v.ServerURL}, []string{"sync interval", interval},
-			[]string{"sync request size", strconv.Itoa(v.RequestSize) + " records"})
+			[]string{"sync request size setting", strconv.Itoa(v.RequestSizeSetting) + " records (the most a request asks for)"},
+			[]string{"sync request size now", strconv.Itoa(v.RequestSize) + " records (adapted to the connection)"})
 	}
 	rows = append(rows, []string{"alternate HTTP client", strconv.FormatBool(v.AltHTTPClient)}, []string{"sync settings", lock})
 	return writeTable(env.Stdout, []string{"preference", "value"}, rows, "")
@@ -122,8 +129,8 @@ func (env *Env) runPrefsSet(c *cli.Context) error {
 	var u datafile.PrefsUpdate
 	if c.IsSet("interval") {
 		v := c.Int("interval")
-		if v < 0 {
-			return usageErrorf("the sync interval must be 0 (paused) or at least 1 minute")
+		if err := datafile.ValidateSyncInterval(v); err != nil {
+			return asUsage(err)
 		}
 		u.SyncInterval = &v
 	}

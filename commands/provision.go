@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,7 +20,9 @@ func (env *Env) provisionCommand() *cli.Command {
 		ArgsUsage: "FILE.toml",
 		Description: `Brings the central datafile's sites and stores to what the file describes, changing only what
 differs: running it twice changes nothing the second time. All of it is applied or none of it.
---dry-run prints what would change and changes nothing. Needs the sync settings unlocked.
+Needs the sync settings unlocked. --dry-run makes every change and every check of the real run,
+then undoes them all and prints what would change: it refuses what the real run would refuse,
+and needs no unlocking. An error names the file and the site or store it is about.
 
 The file:
   [[store]]
@@ -61,19 +66,22 @@ func (env *Env) runProvision(c *cli.Context) error {
 		return failf("provisioning is done on the central server's datafile")
 	}
 	dry := c.Bool("dry-run")
+	// A dry run carries out every step as the real run does and then rolls them all back, so that it
+	// approves exactly what the real run would.
+	run := db.Atomically
+	if dry {
+		run = db.Rehearse
+	}
 	var steps []provision.Step
-	err = db.Atomically(c.Context, func(tx *datafile.DB) error {
+	err = run(c.Context, func(tx *datafile.DB) error {
 		var err error
-		if steps, err = provision.Plan(c.Context, tx, f); err != nil {
+		if steps, err = provision.Plan(c.Context, tx, f); err != nil || len(steps) == 0 {
 			return err
-		}
-		if dry || len(steps) == 0 {
-			return nil
 		}
 		return provision.Apply(c.Context, tx, steps)
 	})
 	if err != nil {
-		return err
+		return provisionError(c.Args().First(), err)
 	}
 	verb := "changed"
 	if dry {
@@ -86,4 +94,26 @@ func (env *Env) runProvision(c *cli.Context) error {
 		fmt.Fprintln(env.Stdout, "nothing to change: the datafile already matches the file")
 	}
 	return env.printPendingMoves(c, db)
+}
+
+// provisionError names the file, and the site or store a failed step was about, in front of what the
+// datafile said was wrong; the lock and a wrong authorisation code are about the command, and stand as
+// they are.
+func provisionError(path string, err error) error {
+	if errors.Is(err, datafile.ErrLocked) || errors.Is(err, datafile.ErrWrongAuthCode) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var de *datafile.Error
+	if !errors.As(err, &de) {
+		return err // the datafile failed, not the file
+	}
+	msg, hint := de.Message, "fix the file and run again"
+	if de.Hint != "" {
+		hint = de.Hint
+	}
+	var se *provision.StepError
+	if errors.As(err, &se) && !strings.Contains(msg, se.Subject) {
+		msg = se.Subject + ": " + msg
+	}
+	return failf("%s: %s", path, msg).withHint("%s; nothing was changed", hint)
 }

@@ -33,9 +33,10 @@ store data (invoice, invoice_line, stock_line) only on the site its store is act
 				UsageText: "msupply-sync record put TABLE [JSON | -]",
 				ArgsUsage: "TABLE [JSON | -]",
 				Description: `Takes one JSON object, an array of objects, or (from standard input, with - or no argument)
-JSON lines. A record without an id gets a new UUID; fields left out of an update keep their
-values. Every record is checked (known fields, types, referenced ids) and the whole input is
-written or none of it. Prints the id of each record written, one a line.
+JSON lines, in UTF-8 (a byte-order mark at the start is skipped). A record without an id gets a
+new UUID; fields left out of an update keep their values. Every record is checked (known fields,
+types, referenced ids, text that is not UTF-8) and the whole input is written or none of it.
+Prints the id of each record written, one a line.
 
 Examples:
   msupply-sync record put item '{"code":"AMX500","name":"Amoxicillin 500mg","unit":"tab"}'
@@ -180,14 +181,16 @@ func (c *countingReader) Read(p []byte) (int, error) {
 const readChunk = 256
 
 type sourcedChunk struct {
-	raws []map[string]any
-	err  error // after raws
+	raws   []map[string]any
+	err    error          // after raws
+	errRaw map[string]any // the record err is about, if src returned one with it
 }
 
 // readAhead runs src on its own goroutine, up to n chunks ahead of the returned source, so that parsing
 // the input takes the other core while the records are written. The returned source yields what src
-// yields, in order, ending with its first error (io.EOF included); stop ends the reading early. stop does
-// not wait for a read in progress: input from a pipe may never end, and the command must still finish.
+// yields, in order, ending with its first error (io.EOF included) and the record src returned with it;
+// stop ends the reading early. stop does not wait for a read in progress: input from a pipe may never
+// end, and the command must still finish.
 func readAhead(src datafile.RecordSource, n int) (next datafile.RecordSource, stop func()) {
 	out := make(chan sourcedChunk, n)
 	quit := make(chan struct{})
@@ -198,7 +201,7 @@ func readAhead(src datafile.RecordSource, n int) (next datafile.RecordSource, st
 			for len(chunk.raws) < readChunk && chunk.err == nil {
 				raw, err := src()
 				if err != nil {
-					chunk.err = err
+					chunk.err, chunk.errRaw = err, raw
 				} else {
 					chunk.raws = append(chunk.raws, raw)
 				}
@@ -222,7 +225,7 @@ func readAhead(src datafile.RecordSource, n int) (next datafile.RecordSource, st
 			}
 			if current.err != nil {
 				last = current.err
-				return nil, last
+				return current.errRaw, last
 			}
 			got, ok := <-out
 			if !ok {
@@ -248,18 +251,32 @@ func estimateTotal(done, bytesRead, size int64) int64 {
 	return max(done, done*size/bytesRead)
 }
 
-// jsonRecords reads one object, an array of objects, or a stream of objects (JSON lines) from r.
+// jsonRecords reads one object, an array of objects, or a stream of objects (JSON lines) from r, which must
+// be UTF-8 and may start with a byte-order mark. A record holding bytes that are not UTF-8 is refused and
+// returned with the error, so that the error can name it.
 func jsonRecords(r io.Reader) datafile.RecordSource {
-	br := bufio.NewReaderSize(r, 256*1024)
+	check := newUTF8Check(r)
+	br := bufio.NewReaderSize(check, 256*1024)
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	started, inArray, done := false, false, false
+	var skipped int64 // bytes read before the decoder's first, whose offsets it counts from
 	return func() (map[string]any, error) {
 		if done {
 			return nil, io.EOF
 		}
 		if !started {
 			started = true
+			// Editors on Windows and spreadsheets start UTF-8 files with a byte-order mark; it says
+			// nothing about the records.
+			if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
+				br.Discard(len(utf8BOM))
+				skipped += int64(len(utf8BOM))
+			}
+			if b, _ := br.Peek(2); string(b) == "\xff\xfe" || string(b) == "\xfe\xff" {
+				done = true
+				return nil, errors.New("the input is UTF-16; records must be UTF-8 (convert it, e.g. with 'iconv -f UTF-16 -t UTF-8')")
+			}
 			for {
 				b, err := br.Peek(1)
 				if err != nil {
@@ -271,6 +288,7 @@ func jsonRecords(r io.Reader) datafile.RecordSource {
 				}
 				if b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n' {
 					br.ReadByte()
+					skipped++
 					continue
 				}
 				if b[0] == '[' {
@@ -310,9 +328,17 @@ func jsonRecords(r io.Reader) datafile.RecordSource {
 			done = true
 			return nil, errors.New("invalid JSON: a record must be an object such as {\"id\": \"...\"}, not null")
 		}
+		// Every byte before the end of this record has been through the check; one found before the end of
+		// the record before it would have stopped that one.
+		if check.badBefore(skipped + dec.InputOffset()) {
+			done = true
+			return m, check.err()
+		}
 		return m, nil
 	}
 }
+
+const utf8BOM = "\xef\xbb\xbf"
 
 func (env *Env) runRecordGet(c *cli.Context) error {
 	if err := requireArgs(c, "TABLE", "ID"); err != nil {

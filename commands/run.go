@@ -99,14 +99,9 @@ func (env *Env) runRun(c *cli.Context) error {
 // while the interval is 0 (paused) it looks again every minute. It returns false when told to stop.
 func waitInterval(ctx context.Context, settings func(context.Context) (datafile.Settings, error)) bool {
 	for {
-		interval := time.Minute
-		paused := false
+		interval, paused := time.Minute, false
 		if s, err := settings(ctx); err == nil {
-			if s.SyncInterval == 0 {
-				paused = true
-			} else {
-				interval = time.Duration(s.SyncInterval) * time.Minute
-			}
+			interval, paused = s.SyncWait()
 		}
 		select {
 		case <-ctx.Done():

@@ -12,7 +12,7 @@ import (
 func (env *Env) storeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "store",
-		Usage: "list stores and move them between sites",
+		Usage: "list, add, edit and delete stores, and move them between sites",
 		Description: `STORE is a store's ID or code. A store is active on exactly one site, and its store data
 (invoices, stock) is entered only there. Stores are managed on the central server with the sync
 settings unlocked.`,
@@ -44,6 +44,37 @@ Example:
 					outputFlag(),
 				},
 				Action: env.runStoreAdd,
+			},
+			{
+				Name:      "edit",
+				Usage:     "rename a store or change its code",
+				UsageText: "msupply-sync store edit STORE [--name NAME] [--code CODE]",
+				ArgsUsage: "STORE",
+				Description: `The changes are made together or not at all, and reach every remote site with its next sync.
+Store codes are unique whatever their case.
+
+Example:
+  msupply-sync store edit N1 --name "North District Hospital" --code NDH`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the store's new name"},
+					&cli.StringFlag{Name: "code", Usage: "the store's new code"},
+					outputFlag(),
+				},
+				Action: env.runStoreEdit,
+			},
+			{
+				Name:      "delete",
+				Usage:     "delete an empty store",
+				UsageText: "msupply-sync store delete STORE",
+				ArgsUsage: "STORE",
+				Description: `Only an empty store can be deleted: one with no store data (invoices, invoice lines, stock
+lines), no name standing for it, and no records of it waiting to be integrated. A store on a remote
+site is deleted only once that site has sent all its changes. The delete reaches every remote site
+with its next sync.
+
+Example:
+  msupply-sync store delete N9`,
+				Action: env.runStoreDelete,
 			},
 			{
 				Name:      "move",
@@ -220,5 +251,51 @@ func (env *Env) printPendingMoves(c *cli.Context, db *datafile.DB) error {
 		}
 		fmt.Fprintf(env.Stdout, "pending: %s\n", plan.Describe(st, false))
 	}
+	return nil
+}
+
+func (env *Env) runStoreEdit(c *cli.Context) error {
+	if err := requireArgs(c, "STORE"); err != nil {
+		return err
+	}
+	if _, err := outputFormat(c); err != nil {
+		return err
+	}
+	var u datafile.StoreUpdate
+	for name, field := range map[string]**string{"name": &u.Name, "code": &u.Code} {
+		if c.IsSet(name) {
+			v := c.String(name)
+			*field = &v
+		}
+	}
+	if u == (datafile.StoreUpdate{}) {
+		return usageErrorf("nothing to change").withHint("give --name, --code or both")
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := db.EditStore(c.Context, c.Args().First(), u)
+	if err != nil {
+		return err
+	}
+	return env.printStore(c, st)
+}
+
+func (env *Env) runStoreDelete(c *cli.Context) error {
+	if err := requireArgs(c, "STORE"); err != nil {
+		return err
+	}
+	db, err := openDatafile(c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := db.DeleteStore(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "store %s %q deleted\n", st.Code, st.Name)
 	return nil
 }

@@ -23,8 +23,10 @@ func (env *Env) syncCommand() *cli.Command {
 				UsageText: "msupply-sync sync generate --new | --existing [--site SITE]",
 				Description: `On the central server, --new queues everything a site (default: every remote site) needs to
 initialise a new datafile: master data and all store data of its stores; --existing queues the store
-data only. Needs the sync settings unlocked. On a remote, both queue all store data of its stores to
-be pushed again, to refresh the central server's copy.
+data only. With --site, the master data goes into that site's own queue and no other site downloads
+anything; without it, every remote site reads all master data again. Needs the sync settings
+unlocked. On a remote, both queue all store data of its stores to be pushed again, to refresh the
+central server's copy.
 
 Examples:
   msupply-sync sync generate --new --site North

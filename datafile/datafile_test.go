@@ -351,7 +351,7 @@ func TestCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := datafile.Settings{Role: datafile.RoleRemote, ServerURL: testServerURL, SiteName: "North",
-			SyncInterval: 10, RequestSize: 500, UnlockWindow: datafile.DefaultUnlockWindow}
+			SyncInterval: 10, RequestSize: 500, RequestSizeSetting: datafile.MaxRequestSize, UnlockWindow: datafile.DefaultUnlockWindow}
 		s.CreatedAt = time.Time{}
 		if s != want {
 			t.Errorf("remote settings = %+v, want %+v", s, want)

@@ -574,7 +574,7 @@ func (in *integrator) upsertStore(ctx context.Context, r bufferRow) error {
 	_, err := in.tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id, moving_to_site_id) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name, site_id = excluded.site_id,
 			moving_to_site_id = excluded.moving_to_site_id
-		WHERE code IS NOT excluded.code OR name IS NOT excluded.name OR site_id IS NOT excluded.site_id
+		WHERE code IS NOT excluded.code COLLATE BINARY OR name IS NOT excluded.name OR site_id IS NOT excluded.site_id
 			OR moving_to_site_id IS NOT excluded.moving_to_site_id`, s.ID, s.Code, s.Name, s.SiteID, s.MovingToSiteID)
 	return err
 }

@@ -499,7 +499,8 @@ func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeI
 	return nil
 }
 
-// RecordSource yields raw records one at a time and io.EOF after the last.
+// RecordSource yields raw records one at a time and io.EOF after the last. With an error about a record it
+// has read, it may return that record too, so that the error names the record's id.
 type RecordSource func() (map[string]any, error)
 
 // PutRecords creates or updates records of one table from src, all of them or none: the first invalid record
@@ -536,7 +537,7 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 				break
 			}
 			if err != nil {
-				return recordError(n, nil, err)
+				return recordError(n, raw, err)
 			}
 			id, err := w.put(quiet, cache, rs, raw)
 			if err != nil {

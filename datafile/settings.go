@@ -44,10 +44,13 @@ type Settings struct {
 	UnlockWindow  time.Duration
 	ServerURL     string
 	SyncInterval  int // minutes; 0 pauses sync
-	RequestSize   int
-	AltHTTPClient bool
-	SiteName      string // a remote's credential name
-	CreatedAt     time.Time
+	// RequestSize is the records per request a remote asks for now, adapted to its connection within
+	// MinRequestSize and RequestSizeSetting, the most the administrator allows.
+	RequestSize        int
+	RequestSizeSetting int
+	AltHTTPClient      bool
+	SiteName           string // a remote's credential name
+	CreatedAt          time.Time
 }
 
 // SyncConfigured reports whether this site takes part in sync, which is what lets the sync interval and
@@ -187,9 +190,9 @@ func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 	var windowMin int
 	var created string
 	err := q.QueryRowContext(ctx, `SELECT role, this_site_id, unlocked_until, unlock_window_minutes, server_url,
-		sync_interval_minutes, request_size, alt_http_client, credential_site_name, created_at FROM settings`).
+		sync_interval_minutes, request_size, request_size_setting, alt_http_client, credential_site_name, created_at FROM settings`).
 		Scan(&s.Role, &siteID, &unlocked, &windowMin, &s.ServerURL, &s.SyncInterval, &s.RequestSize,
-			&s.AltHTTPClient, &s.SiteName, &created)
+			&s.RequestSizeSetting, &s.AltHTTPClient, &s.SiteName, &created)
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}
@@ -197,7 +200,7 @@ func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 	if unlocked > 0 {
 		s.UnlockedUntil = time.Unix(unlocked, 0)
 	}
-	s.UnlockWindow = time.Duration(windowMin) * time.Minute
+	s.UnlockWindow = minutesToDuration(int64(windowMin), time.Minute, MaxUnlockWindow)
 	s.CreatedAt, _ = time.Parse(time.RFC3339, created)
 	return s, nil
 }
@@ -229,7 +232,7 @@ func (db *DB) Unlock(ctx context.Context, code string, d time.Duration) (time.Ti
 	if d == 0 {
 		d = s.UnlockWindow
 	}
-	if d < 0 || d > 24*time.Hour {
+	if d < 0 || d > MaxUnlockWindow {
 		return time.Time{}, errorf(EINVALID, "an unlock window must be between 1 second and 24 hours")
 	}
 	until := db.now().Add(d).Truncate(time.Second)
@@ -291,8 +294,10 @@ func (db *DB) UpdatePrefs(ctx context.Context, u PrefsUpdate) error {
 			return err
 		}
 	}
-	if u.SyncInterval != nil && *u.SyncInterval < 0 {
-		return errorf(EINVALID, "the sync interval must be 0 (paused) or at least 1 minute")
+	if u.SyncInterval != nil {
+		if err := ValidateSyncInterval(*u.SyncInterval); err != nil {
+			return err
+		}
 	}
 	if u.RequestSize != nil && (*u.RequestSize < MinRequestSize || *u.RequestSize > MaxRequestSize) {
 		return errorf(EINVALID, "the sync request size must be between %d and %d records", MinRequestSize, MaxRequestSize)
@@ -309,7 +314,9 @@ func (db *DB) UpdatePrefs(ctx context.Context, u PrefsUpdate) error {
 			}
 		}
 		if u.RequestSize != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE settings SET request_size = ?`, *u.RequestSize); err != nil {
+			// A new setting is also where adapting starts again from: the administrator has just said
+			// what suits this connection.
+			if _, err := tx.ExecContext(ctx, `UPDATE settings SET request_size_setting = ?, request_size = ?`, *u.RequestSize, *u.RequestSize); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package datafile_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -246,6 +247,10 @@ func TestUpdatePrefs(t *testing.T) {
 			{"negative interval", datafile.PrefsUpdate{SyncInterval: ptr(-1)}, false},
 			{"interval 1", datafile.PrefsUpdate{SyncInterval: ptr(1)}, true},
 			{"interval 0 pauses", datafile.PrefsUpdate{SyncInterval: ptr(0)}, true},
+			{"interval of a week", datafile.PrefsUpdate{SyncInterval: ptr(datafile.MaxSyncInterval)}, true},
+			{"interval over a week", datafile.PrefsUpdate{SyncInterval: ptr(datafile.MaxSyncInterval + 1)}, false},
+			{"interval at the int32 limit", datafile.PrefsUpdate{SyncInterval: ptr(2147483647)}, false},
+			{"interval at the int64 limit", datafile.PrefsUpdate{SyncInterval: ptr(math.MaxInt)}, false},
 			{"request size below minimum", datafile.PrefsUpdate{RequestSize: ptr(datafile.MinRequestSize - 1)}, false},
 			{"request size minimum", datafile.PrefsUpdate{RequestSize: ptr(datafile.MinRequestSize)}, true},
 			{"request size maximum", datafile.PrefsUpdate{RequestSize: ptr(datafile.MaxRequestSize)}, true},
@@ -277,8 +282,8 @@ func TestUpdatePrefs(t *testing.T) {
 				if tc.u.SyncInterval != nil && after.SyncInterval != *tc.u.SyncInterval {
 					t.Errorf("interval = %d", after.SyncInterval)
 				}
-				if tc.u.RequestSize != nil && after.RequestSize != *tc.u.RequestSize {
-					t.Errorf("request size = %d", after.RequestSize)
+				if tc.u.RequestSize != nil && (after.RequestSize != *tc.u.RequestSize || after.RequestSizeSetting != *tc.u.RequestSize) {
+					t.Errorf("request size = %d, setting %d", after.RequestSize, after.RequestSizeSetting)
 				}
 				if tc.u.ServerURL != nil && after.ServerURL != *tc.u.ServerURL {
 					t.Errorf("server URL = %q", after.ServerURL)
@@ -311,4 +316,48 @@ func TestUpdatePrefs(t *testing.T) {
 			t.Errorf("empty update: %v", err)
 		}
 	})
+}
+
+// TestStoredDurationsAreBounded writes nonsense straight into the settings row, as a hand edit or an older
+// version might, and checks that what the sync loop and unlock read from it is still a sane duration: a
+// count of minutes multiplied into a time.Duration overflows to a negative wait, which made the loop spin.
+func TestStoredDurationsAreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := MustOpenRemote(t)
+	week := time.Duration(datafile.MaxSyncInterval) * time.Minute
+	for _, tc := range []struct {
+		minutes    int64
+		wantWait   time.Duration
+		wantPaused bool
+	}{
+		{0, time.Minute, true},
+		{1, time.Minute, false},
+		{90, 90 * time.Minute, false},
+		{datafile.MaxSyncInterval, week, false},
+		{datafile.MaxSyncInterval + 1, week, false},
+		{2147483647, week, false},
+		{153722867281, week, false}, // the first count of minutes that overflows int64 nanoseconds
+		{math.MaxInt64, week, false},
+	} {
+		if _, err := db.SQL().ExecContext(ctx, `UPDATE settings SET sync_interval_minutes = ?, unlock_window_minutes = ?`, tc.minutes, tc.minutes); err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.Settings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait, paused := s.SyncWait()
+		if wait != tc.wantWait || paused != tc.wantPaused {
+			t.Errorf("interval of %d minutes: wait %v paused %v, want %v %v", tc.minutes, wait, paused, tc.wantWait, tc.wantPaused)
+		}
+		if s.UnlockWindow < time.Minute || s.UnlockWindow > datafile.MaxUnlockWindow {
+			t.Errorf("unlock window of %d minutes read as %v", tc.minutes, s.UnlockWindow)
+		}
+	}
+	// A negative interval cannot be stored (the schema checks it), but a value read some other way is
+	// held to the range too.
+	if wait, paused := (datafile.Settings{SyncInterval: -5}).SyncWait(); wait != time.Minute || paused {
+		t.Errorf("negative interval: wait %v paused %v", wait, paused)
+	}
 }

@@ -100,8 +100,8 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 	if err := validateStoreCode(code); err != nil {
 		return Store{}, err
 	}
-	if name == "" || len(name) > MaxTextLength {
-		return Store{}, errorf(EINVALID, "a store needs a name")
+	if err := validateStoreName(name); err != nil {
+		return Store{}, err
 	}
 	if siteRef == "" {
 		siteRef = "1"

@@ -49,7 +49,10 @@ func TestAddStore(t *testing.T) {
 		{"code too long", strings.Repeat("c", 51), "Other", "", datafile.EINVALID, "store code"},
 		{"control character in code", "C\x002", "Other", "", datafile.EINVALID, "control"},
 		{"empty name", "C2", "  ", "", datafile.EINVALID, "needs a name"},
-		{"name too long", "C2", strings.Repeat("n", datafile.MaxTextLength+1), "", datafile.EINVALID, "needs a name"},
+		{"name too long", "C2", strings.Repeat("n", datafile.MaxStoreNameLength+1), "", datafile.EINVALID, "at most 100 characters"},
+		{"escape sequence in name", "C2", "North\x1b[2J", "", datafile.EINVALID, "control characters"},
+		{"newline in name", "C2", "North\nSouth", "", datafile.EINVALID, "control characters"},
+		{"name not UTF-8", "C2", "Caf\xe9", "", datafile.EINVALID, "UTF-8"},
 		{"unknown site", "C2", "Other", "Nowhere", datafile.ENOTFOUND, "Nowhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

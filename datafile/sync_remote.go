@@ -183,8 +183,9 @@ func (db *DB) GenerateForCentral(ctx context.Context) (int64, error) {
 }
 
 // GenerateForSites queues on central what remote sites need: all store data of their stores, and with
-// includeMaster a fresh copy of every master record in the change log (which every remote then reads).
-// siteID 0 means every remote site.
+// includeMaster a fresh copy of every master record. siteID 0 means every remote site, which then all read
+// the copy from the change log; for one site the copy goes into its own queue, so no other site downloads
+// anything.
 func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster bool) (int64, error) {
 	if _, err := db.requireCentral(ctx, "generating sync records for sites"); err != nil {
 		return 0, err
@@ -194,6 +195,12 @@ func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster 
 	}
 	var n int64
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// Master data first: in queue order, the store data that refers to it then comes after it.
+		if includeMaster && siteID != 0 {
+			if err := queueMasterData(ctx, tx, siteID); err != nil {
+				return err
+			}
+		}
 		if err := requeueSiteStores(ctx, tx, siteID); err != nil {
 			return err
 		}
@@ -204,7 +211,7 @@ func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster 
 		if err := tx.QueryRowContext(ctx, queued, args...).Scan(&n); err != nil {
 			return err
 		}
-		if !includeMaster {
+		if !includeMaster || siteID != 0 {
 			return nil
 		}
 		for _, table := range []string{"site", "store"} {
@@ -314,10 +321,11 @@ func (db *DB) LastRun(ctx context.Context) (*RunLog, error) {
 	return &r, nil
 }
 
-// SetRequestSize stores the request size the remote has adapted to.
+// SetRequestSize stores the request size the remote has adapted to, held within MinRequestSize and the
+// administrator's setting, which it never changes.
 func (db *DB) SetRequestSize(ctx context.Context, n int) error {
 	n = min(max(n, MinRequestSize), MaxRequestSize)
-	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET request_size = ?`, n)
+	_, err := db.conn().ExecContext(ctx, `UPDATE settings SET request_size = max(min(?, request_size_setting), ?)`, n, MinRequestSize)
 	return err
 }
 

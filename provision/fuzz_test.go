@@ -34,6 +34,8 @@ func FuzzParse(f *testing.F) {
 		"name = ",
 		"",
 		"\xff\xfe",
+		"[[store]]\ncode = \"X1\"\nname = \"North\\u001b[2J\"\n",
+		"[[site]]\nname = \"East:2\"\n",
 	} {
 		f.Add(seed, "from-the-environment")
 	}
@@ -57,7 +59,8 @@ func FuzzParse(f *testing.F) {
 		}
 		codes := map[string]bool{}
 		for _, st := range file.Stores {
-			if st.Code == "" || st.Name == "" || st.Code != strings.TrimSpace(st.Code) || st.Name != strings.TrimSpace(st.Name) {
+			if st.Code == "" || st.Name == "" || st.Code != strings.TrimSpace(st.Code) || st.Name != strings.TrimSpace(st.Name) ||
+				datafile.ValidateStoreCode(st.Code) != nil || datafile.ValidateStoreName(st.Name) != nil {
 				t.Fatalf("store %+v accepted", st)
 			}
 			if codes[strings.ToLower(st.Code)] {
@@ -68,7 +71,7 @@ func FuzzParse(f *testing.F) {
 		names := map[string]bool{}
 		listed := map[string]bool{}
 		for _, site := range file.Sites {
-			if site.Name == "" || site.Name != strings.TrimSpace(site.Name) || names[strings.ToLower(site.Name)] {
+			if site.Name == "" || site.Name != strings.TrimSpace(site.Name) || names[strings.ToLower(site.Name)] || datafile.ValidateSiteName(site.Name) != nil {
 				t.Fatalf("site name %q accepted", site.Name)
 			}
 			names[strings.ToLower(site.Name)] = true

@@ -93,6 +93,13 @@ func (f *File) check(getenv func(string) string) error {
 		if s.Code == "" || s.Name == "" {
 			return fmt.Errorf("[[store]] %d needs a code and a name", i+1)
 		}
+		// The checks the datafile makes when the store is added, made here too: a name that changes
+		// nothing is never added, and must still not pass a control character off as valid.
+		for _, err := range []error{datafile.ValidateStoreCode(s.Code), datafile.ValidateStoreName(s.Name)} {
+			if err != nil {
+				return fmt.Errorf("[[store]] %d (code %q): %w", i+1, s.Code, err)
+			}
+		}
 		key := strings.ToLower(s.Code)
 		if storeCodes[key] {
 			return fmt.Errorf("store %s appears twice", oneLine(s.Code))
@@ -106,6 +113,9 @@ func (f *File) check(getenv func(string) string) error {
 		s.Name, s.Code = strings.TrimSpace(s.Name), strings.TrimSpace(s.Code)
 		if s.Name == "" {
 			return fmt.Errorf("[[site]] %d needs a name", i+1)
+		}
+		if err := datafile.ValidateSiteName(s.Name); err != nil {
+			return fmt.Errorf("[[site]] %d (name %q): %w", i+1, s.Name, err)
 		}
 		if siteNames[strings.ToLower(s.Name)] {
 			return fmt.Errorf("site %q appears twice", s.Name)
@@ -154,8 +164,20 @@ type Admin interface {
 // Step is one change provisioning makes.
 type Step struct {
 	Description string
-	apply       func(ctx context.Context, a Admin) error
+	// Subject names the site or store the step changes, as an error about the step names it.
+	Subject string
+	apply   func(ctx context.Context, a Admin) error
 }
+
+// StepError is a step that failed, with the site or store it was about.
+type StepError struct {
+	Subject string
+	Err     error
+}
+
+func (e *StepError) Error() string { return e.Subject + ": " + e.Err.Error() }
+
+func (e *StepError) Unwrap() error { return e.Err }
 
 // Plan works out the steps that bring the datafile to what f describes. An empty plan means nothing differs.
 // Stores the file does not mention, and stores of sites that do not list them, are left where they are.
@@ -197,6 +219,7 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			}
 			storeSteps = append(storeSteps, Step{
 				Description: fmt.Sprintf("add store %s %q on %s", spec.Code, spec.Name, where),
+				Subject:     "store " + spec.Code,
 				apply: func(ctx context.Context, a Admin) error {
 					_, err := a.AddStore(ctx, spec.Code, spec.Name, site)
 					return err
@@ -205,7 +228,9 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			continue
 		}
 		if st.Name != spec.Name {
-			return nil, fmt.Errorf("store %s is called %q in the datafile and %q in the file; store names are changed as master data, not by provisioning", spec.Code, st.Name, spec.Name)
+			return nil, &datafile.Error{Code: datafile.ECONFLICT,
+				Message: fmt.Sprintf("store %s is called %q in the datafile and %q in the file; provisioning does not rename stores", spec.Code, st.Name, spec.Name),
+				Hint:    fmt.Sprintf("rename it with 'msupply-sync store edit %s --name %q', or give its name as it is in the file", st.Code, spec.Name)}
 		}
 	}
 	for _, spec := range f.Sites {
@@ -213,10 +238,11 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 		existing, ok := siteByName[strings.ToLower(spec.Name)]
 		if !ok {
 			if spec.Password == "" {
-				return nil, fmt.Errorf("site %q is new and needs a password or password_env", spec.Name)
+				return nil, problem("site %q is new and needs a password or password_env", spec.Name)
 			}
 			siteSteps = append(siteSteps, Step{
 				Description: fmt.Sprintf("add %s site %q (code %q)", spec.Type, spec.Name, spec.Code),
+				Subject:     fmt.Sprintf("site %q", spec.Name),
 				apply: func(ctx context.Context, a Admin) error {
 					_, err := a.AddSite(ctx, datafile.NewSite{Name: spec.Name, Code: spec.Code, Type: spec.Type, Password: spec.Password})
 					return err
@@ -245,11 +271,12 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			}
 			if len(changes) > 0 {
 				if existing.ID == datafile.CentralSiteID && u.Password != nil {
-					return nil, fmt.Errorf("site %q is the central site, which has no password", spec.Name)
+					return nil, problem("site %q is the central site, which has no password", spec.Name)
 				}
 				ref := strconv.FormatInt(existing.ID, 10)
 				siteSteps = append(siteSteps, Step{
 					Description: fmt.Sprintf("change site %q: %s", spec.Name, strings.Join(changes, ", ")),
+					Subject:     fmt.Sprintf("site %q", spec.Name),
 					apply: func(ctx context.Context, a Admin) error {
 						_, err := a.EditSite(ctx, ref, u)
 						return err
@@ -261,7 +288,7 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			code = strings.TrimSpace(code)
 			st, known := storeByCode[strings.ToLower(code)]
 			if !known && !fileHasStore(f, code) {
-				return nil, fmt.Errorf("site %q lists store %s, which is neither in the datafile nor in the file's [[store]] list", spec.Name, code)
+				return nil, problem("site %q lists store %s, which is neither in the datafile nor in the file's [[store]] list", spec.Name, code)
 			}
 			// A store already moving to the site waits for its old site's handover: nothing more to do.
 			if !known || (ok && (st.SiteID == existing.ID || (st.MovingToSiteID != nil && *st.MovingToSiteID == existing.ID))) {
@@ -270,6 +297,7 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 			from := fmt.Sprintf("site %q", siteByID[st.SiteID].Name)
 			moveSteps = append(moveSteps, Step{
 				Description: fmt.Sprintf("move store %s from %s to site %q", code, from, spec.Name),
+				Subject:     "store " + code,
 				apply: func(ctx context.Context, a Admin) error {
 					_, _, err := a.MoveStore(ctx, code, spec.Name, false)
 					return err
@@ -278,6 +306,12 @@ func Plan(ctx context.Context, a Admin, f *File) ([]Step, error) {
 		}
 	}
 	return append(append(siteSteps, storeSteps...), moveSteps...), nil
+}
+
+// problem is something wrong with the file that only the datafile shows, such as a new site without a
+// password.
+func problem(format string, args ...any) error {
+	return &datafile.Error{Code: datafile.EINVALID, Message: fmt.Sprintf(format, args...)}
 }
 
 func fileHasStore(f *File, code string) bool {
@@ -289,11 +323,11 @@ func fileHasStore(f *File, code string) bool {
 	return false
 }
 
-// Apply carries out the steps in order.
+// Apply carries out the steps in order. A step that fails is a *StepError naming its site or store.
 func Apply(ctx context.Context, a Admin, steps []Step) error {
 	for _, s := range steps {
 		if err := s.apply(ctx, a); err != nil {
-			return fmt.Errorf("%s: %w", s.Description, err)
+			return &StepError{Subject: s.Subject, Err: err}
 		}
 	}
 	return nil

@@ -204,16 +204,26 @@ func (r *Remote) saveProgress(ctx context.Context, run *datafile.RunLog) error {
 
 // requestSize reads the current adaptive batch size.
 func (r *Remote) requestSize(ctx context.Context) int {
-	s, err := r.DB.Settings(ctx)
-	if err != nil || s.RequestSize <= 0 {
-		return 500
-	}
-	return s.RequestSize
+	size, _, _ := r.requestBounds(ctx)
+	return size
 }
 
-// adapt grows the batch size after a quick success and shrinks it after a failure or a slow answer.
+// requestBounds reads the current adaptive batch size and the range it adapts within, whose top is the
+// administrator's setting. Should the settings not be readable, the smallest size is the one that cannot
+// pass the setting.
+func (r *Remote) requestBounds(ctx context.Context) (size, lo, hi int) {
+	s, err := r.DB.Settings(ctx)
+	if err != nil {
+		return datafile.MinRequestSize, datafile.MinRequestSize, datafile.MinRequestSize
+	}
+	lo, hi = s.RequestSizeRange()
+	return s.CurrentRequestSize(), lo, hi
+}
+
+// adapt grows the batch size after a quick success and shrinks it after a failure or a slow answer, never
+// past the administrator's setting.
 func (r *Remote) adapt(ctx context.Context, took time.Duration, failed bool) int {
-	size := r.requestSize(ctx)
+	size, lo, hi := r.requestBounds(ctx)
 	next := size
 	switch {
 	case failed || took > 20*time.Second:
@@ -221,7 +231,7 @@ func (r *Remote) adapt(ctx context.Context, took time.Duration, failed bool) int
 	case took < 2*time.Second:
 		next = size + size/4 + 1
 	}
-	next = min(max(next, datafile.MinRequestSize), datafile.MaxRequestSize)
+	next = min(max(next, lo), hi)
 	if next != size {
 		r.DB.SetRequestSize(context.WithoutCancel(ctx), next)
 	}

@@ -1,0 +1,160 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxStoreNameLength is the longest store name, in characters, as for site names.
+const MaxStoreNameLength = 100
+
+// validateStoreName holds store names to the rules site names follow, but for the colon, which only the
+// site name's use as an HTTP user name forbids: a control character would break the one-line output of
+// every list, and could drive the terminal that shows it.
+func validateStoreName(name string) error {
+	if name == "" {
+		return errorf(EINVALID, "a store needs a name")
+	}
+	if !utf8.ValidString(name) {
+		return errorf(EINVALID, "a store name must be UTF-8 text")
+	}
+	if utf8.RuneCountInString(name) > MaxStoreNameLength {
+		return errorf(EINVALID, "a store name must be at most %d characters", MaxStoreNameLength)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return errorf(EINVALID, "a store name must not contain control characters")
+	}
+	return nil
+}
+
+// StoreUpdate holds the changes of one store edit; nil fields stay as they are.
+type StoreUpdate struct {
+	Name *string
+	Code *string
+}
+
+// EditStore renames a store or changes its code, both or neither, in one transaction. The change reaches
+// every remote as master data.
+func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, error) {
+	if _, err := db.requireCentral(ctx, "editing a store"); err != nil {
+		return Store{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Store{}, err
+	}
+	var st Store
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if st, err = findStore(ctx, tx, ref); err != nil {
+			return err
+		}
+		if u.Name != nil {
+			st.Name = strings.TrimSpace(*u.Name)
+			if err := validateStoreName(st.Name); err != nil {
+				return err
+			}
+		}
+		if u.Code != nil {
+			code := strings.TrimSpace(*u.Code)
+			if err := validateStoreCode(code); err != nil {
+				return err
+			}
+			var other string
+			err := tx.QueryRowContext(ctx, `SELECT code FROM store WHERE code = ? COLLATE NOCASE AND id <> ?`, code, st.ID).Scan(&other)
+			if err == nil {
+				return errorf(ECONFLICT, "store %s already has the code %q", other, code).withHint("store codes are unique, whatever their case")
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			st.Code = code
+		}
+		// The code column compares without regard to case; a change of case is a change all the same.
+		_, err = tx.ExecContext(ctx, `UPDATE store SET code = ?, name = ? WHERE id = ? AND (code IS NOT ? COLLATE BINARY OR name IS NOT ?)`,
+			st.Code, st.Name, st.ID, st.Code, st.Name)
+		return err
+	})
+	return st, err
+}
+
+// DeleteStore deletes an empty store: one that holds no store data, that no name stands for, and whose
+// site has nothing for it still on the way. The delete reaches every remote as master data.
+func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
+	if _, err := db.requireCentral(ctx, "deleting a store"); err != nil {
+		return Store{}, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return Store{}, err
+	}
+	var st Store
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if st, err = findStore(ctx, tx, ref); err != nil {
+			return err
+		}
+		held, err := storeHoldings(ctx, tx, st.ID)
+		if err != nil {
+			return err
+		}
+		if len(held) > 0 {
+			return errorf(ECONFLICT, "store %s is not empty: %s", st.Code, strings.Join(held, ", ")).
+				withHint("only an empty store can be deleted; a store that is no longer used can stay, or be moved with 'msupply-sync store move'")
+		}
+		if st.SiteID != CentralSiteID {
+			// The remote's unsent changes are not known by store, and some may be this store's: deleting it
+			// now would leave them nowhere to go.
+			var site string
+			var unsent int
+			if err := tx.QueryRowContext(ctx, `SELECT name, unsent_records FROM site WHERE id = ?`, st.SiteID).Scan(&site, &unsent); err != nil {
+				return err
+			}
+			if unsent > 0 {
+				return errorf(ECONFLICT, "store %s is on site %q, which last reported %d change(s) not yet sent to the central server", st.Code, site, unsent).
+					withHint("let site %q sync, then delete the store", site)
+			}
+		}
+		// What is still queued for the store's site can only be deletes of records central no longer holds;
+		// they stay queued, and reach the site ahead of the store's own delete, which its copies of those
+		// records would otherwise hold up.
+		_, err = tx.ExecContext(ctx, `DELETE FROM store WHERE id = ?`, st.ID)
+		return err
+	})
+	return st, err
+}
+
+// storeHoldings describes what a store holds: its store data, the names that stand for it, and records of
+// it received and waiting to be integrated.
+func storeHoldings(ctx context.Context, tx *sql.Tx, storeID string) ([]string, error) {
+	var held []string
+	count := func(query string, what string) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, query, storeID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			held = append(held, fmt.Sprintf("%d %s", n, what))
+		}
+		return nil
+	}
+	for _, t := range Tables() {
+		if t.Kind != StoreData {
+			continue
+		}
+		if err := count(`SELECT count(*) FROM `+t.Name+` WHERE store_id = ?`, t.Name+" record(s)"); err != nil {
+			return nil, err
+		}
+	}
+	if err := count(`SELECT count(*) FROM name WHERE store_id = ?`, "name record(s) standing for it"); err != nil {
+		return nil, err
+	}
+	if err := count(`SELECT count(*) FROM sync_buffer WHERE action = 'upsert' AND json_valid(data)
+		AND json_extract(data, '$.store_id') = ?`, "received record(s) waiting to be integrated"); err != nil {
+		return nil, err
+	}
+	return held, nil
+}
