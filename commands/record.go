@@ -68,12 +68,20 @@ Example:
 				Action: env.runRecordList,
 			},
 			{
-				Name:        "delete",
-				Usage:       "delete one record",
-				UsageText:   "msupply-sync record delete TABLE ID",
-				ArgsUsage:   "TABLE ID",
-				Description: "Refused while other records refer to it.\n\nExample:\n  msupply-sync record delete stock_line 0d9e...",
-				Action:      env.runRecordDelete,
+				Name:      "delete",
+				Usage:     "delete one record",
+				UsageText: "msupply-sync record delete TABLE ID [--force]",
+				ArgsUsage: "TABLE ID",
+				Description: `Refused while other records refer to it. On a central server with remote sites, an item or a
+name is made inactive rather than deleted, the mSupply way: a remote may hold records that use it
+and has not sent them yet. --force deletes it anyway; what remotes then send that uses it is parked
+on the central server ('msupply-sync sync parked') until it is restored with 'record put' and its id.
+
+Examples:
+  msupply-sync record delete stock_line 0d9e...
+  msupply-sync record put item '{"id":"item-amx","is_active":false}'`,
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "force", Usage: "delete an item or name that remote sites may use"}},
+				Action: env.runRecordDelete,
 			},
 			{
 				Name:      "checksum",
@@ -423,7 +431,11 @@ func (env *Env) runRecordDelete(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.DeleteRecord(c.Context, t.Name, c.Args().Get(1)); err != nil {
+	remove := db.DeleteRecord
+	if c.Bool("force") {
+		remove = db.ForceDeleteRecord
+	}
+	if err := remove(c.Context, t.Name, c.Args().Get(1)); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "deleted %s %s\n", t.Name, c.Args().Get(1))

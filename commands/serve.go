@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,7 +22,8 @@ func (env *Env) serveCommand() *cli.Command {
 		Description: `Serves the mSupply v5 sync API, plus /healthz and Prometheus metrics at /metrics. It runs until
 SIGINT or SIGTERM, then lets requests in flight finish and exits 0. With --tls-cert and --tls-key it
 serves HTTPS (TLS 1.2 or later). --addr-file receives the URL it listens on once it is ready, which
-with --listen 127.0.0.1:0 is how scripts learn the port.
+with --listen 127.0.0.1:0 is how scripts learn the port. Records the server holds back ('sync
+parked') are tried again after each push of their site and every --retry-parked.
 
 Examples:
   msupply-sync serve --central --listen :8443 --tls-cert server.crt --tls-key server.key
@@ -32,6 +34,7 @@ Examples:
 			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate for HTTPS"},
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key for HTTPS"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the server's URL here when it is ready"},
+			&cli.DurationFlag{Name: "retry-parked", Usage: "how often to try parked records again (1s to 24h)", Value: syncengine.DefaultRetryParked},
 			logFormatFlag(), logLevelFlag(),
 		},
 		Action: env.runServe,
@@ -47,6 +50,9 @@ func (env *Env) runServe(c *cli.Context) error {
 	}
 	if (c.String("tls-cert") == "") != (c.String("tls-key") == "") {
 		return usageErrorf("--tls-cert and --tls-key go together")
+	}
+	if d := c.Duration("retry-parked"); d < time.Second || d > 24*time.Hour {
+		return usageErrorf("--retry-parked must be from 1s to 24h, not %s", d)
 	}
 	log, err := env.newLogger(c)
 	if err != nil {
@@ -78,7 +84,7 @@ func (env *Env) runServe(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
-	srv, err := syncengine.NewServer(db, syncengine.ServerOptions{Logger: log})
+	srv, err := syncengine.NewServer(db, syncengine.ServerOptions{Logger: log, RetryParked: c.Duration("retry-parked")})
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func TestChangeCaptureRecords(t *testing.T) {
 			mustPut(t, db, tc.table, tc.update)
 			// Writing what is already there is no change.
 			mustPut(t, db, tc.table, tc.update)
-			if err := db.DeleteRecord(ctx, tc.table, recordID); err != nil {
+			if err := db.ForceDeleteRecord(ctx, tc.table, recordID); err != nil {
 				t.Fatal(err)
 			}
 			assertChanges(t, changesAfter(t, db, cursor), []change{

@@ -330,7 +330,7 @@ func checkDefault(tb testing.TB, t *datafile.Table, col string, got any) {
 	case datafile.Text:
 		want = ""
 	case datafile.Bool:
-		want = false
+		want = f.DefaultTrue
 	case datafile.Number:
 		want = float64(0)
 	case datafile.Enum:

@@ -216,9 +216,11 @@ func TestPutRecordsMerge(t *testing.T) {
 		want   map[string]any
 	}{
 		{"omitted fields are kept", "item", `{"id":"item-1","name":"Paracetamol 500mg"}`,
-			map[string]any{"id": "item-1", "code": "PCM", "name": "Paracetamol 500mg", "unit": "tab"}},
+			map[string]any{"id": "item-1", "code": "PCM", "name": "Paracetamol 500mg", "unit": "tab", "is_active": true}},
+		{"an item is made inactive", "item", `{"id":"item-1","is_active":false}`,
+			map[string]any{"id": "item-1", "code": "PCM", "name": "Paracetamol 500mg", "unit": "tab", "is_active": false}},
 		{"a bool can be cleared", "name", `{"id":"name-1","is_supplier":false,"is_customer":true}`,
-			map[string]any{"id": "name-1", "code": "", "name": "Supplier", "is_customer": true, "is_supplier": false, "store_id": nil}},
+			map[string]any{"id": "name-1", "code": "", "name": "Supplier", "is_customer": true, "is_supplier": false, "store_id": nil, "is_active": true}},
 		{"a nullable field can be set to null", "stock_line", `{"id":"sl-1","expiry":null,"quantity":2.5}`,
 			map[string]any{"id": "sl-1", "store_id": f.a.ID, "item_id": "item-1", "batch": "B1", "expiry": nil, "quantity": 2.5}},
 		{"repeating the store is fine", "stock_line", obj(t, map[string]any{"id": "sl-1", "store_id": f.a.ID, "batch": "B2"}),
@@ -398,12 +400,29 @@ func TestDeleteRecord(t *testing.T) {
 		})
 	}
 
+	t.Run("an item or a name that remote sites may use is made inactive, not deleted", func(t *testing.T) {
+		for _, step := range []struct{ table, id string }{{"item", "item-unused"}, {"name", "name-unused"}} {
+			mustPut(t, f.db, step.table, `{"id":"`+step.id+`"}`)
+			err := f.db.DeleteRecord(ctx, step.table, step.id)
+			wantCode(t, err, datafile.ECONFLICT)
+			wantErrContains(t, err, "may be in use on remote sites")
+			if _, err := f.db.GetRecord(ctx, step.table, step.id); err != nil {
+				t.Errorf("refused delete removed %s %s: %v", step.table, step.id, err)
+			}
+			mustPut(t, f.db, step.table, `{"id":"`+step.id+`","is_active":false}`)
+			rec, err := f.db.GetRecord(ctx, step.table, step.id)
+			if err != nil || rec.Values["is_active"] != false {
+				t.Errorf("%s %s after making it inactive: %v %v", step.table, step.id, rec.Values, err)
+			}
+		}
+	})
+
 	t.Run("allowed once nothing refers to it", func(t *testing.T) {
 		for _, step := range []struct{ table, id string }{
 			{"invoice_line", "il-1"}, {"invoice", "inv-a"}, {"stock_line", "sl-1"}, {"item", "item-1"},
 			{"master_list_line", "mll-1"}, {"master_list", "ml-1"}, {"item", "item-2"}, {"name", "name-1"},
 		} {
-			if err := f.db.DeleteRecord(ctx, step.table, step.id); err != nil {
+			if err := f.db.ForceDeleteRecord(ctx, step.table, step.id); err != nil {
 				t.Fatalf("delete %s %s: %v", step.table, step.id, err)
 			}
 			_, err := f.db.GetRecord(ctx, step.table, step.id)

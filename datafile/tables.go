@@ -45,6 +45,8 @@ type Field struct {
 	Enum     []string // the values an Enum may take; the first is the default unless Required
 	Required bool     // must be given when a record is created
 	Nullable bool     // null is a value (Date and optional Ref)
+	// DefaultTrue makes true the value of a Bool left out of a new record.
+	DefaultTrue bool
 }
 
 // Table describes a synced table.
@@ -82,11 +84,13 @@ const StoreField = "store_id"
 var syncedTables = []*Table{
 	{Name: "item", Kind: Master, Rank: 2, Fields: []Field{
 		{Name: "code", Type: Text}, {Name: "name", Type: Text}, {Name: "unit", Type: Text},
+		{Name: "is_active", Type: Bool, DefaultTrue: true},
 	}},
 	{Name: "name", Kind: Master, Rank: 2, Fields: []Field{
 		{Name: "code", Type: Text}, {Name: "name", Type: Text},
 		{Name: "is_customer", Type: Bool}, {Name: "is_supplier", Type: Bool},
 		{Name: "store_id", Type: Ref, Ref: "store", Nullable: true},
+		{Name: "is_active", Type: Bool, DefaultTrue: true},
 	}},
 	{Name: "master_list", Kind: Master, Rank: 2, Fields: []Field{
 		{Name: "code", Type: Text}, {Name: "name", Type: Text},

@@ -64,7 +64,7 @@ func TestMasterDataEditsAndDeletesReachRemotes(t *testing.T) {
 	north.sync(t)
 	ctx := context.Background()
 	n.put(n.central, "item", `{"id":"item-1","name":"Amoxicillin 250mg"}`)
-	if err := n.central.DeleteRecord(ctx, "item", "item-2"); err != nil {
+	if err := n.central.ForceDeleteRecord(ctx, "item", "item-2"); err != nil {
 		t.Fatal(err)
 	}
 	n.put(n.central, "master_list", `{"id":"ml-1","name":"Essential"}`)
