@@ -503,6 +503,14 @@ func (db *DB) DeleteSite(ctx context.Context, ref string) (Site, error) {
 			return errorf(ECONFLICT, "site %q still has stores: %s", site.Name, strings.Join(site.Stores, ", ")).
 				withHint("move or remove its stores first ('msupply-sync store remove STORE' moves a store to the central site)")
 		}
+		var incoming string
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(group_concat(code, ', '), '') FROM store WHERE moving_to_site_id = ?`, site.ID).Scan(&incoming); err != nil {
+			return err
+		}
+		if incoming != "" {
+			return errorf(ECONFLICT, "stores are moving to site %q: %s", site.Name, incoming).
+				withHint("move them elsewhere first ('msupply-sync store move STORE --to SITE'), or move them back to the site they are on to cancel the move")
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE site_id = ?`, site.ID); err != nil {
 			return err
 		}
