@@ -366,18 +366,6 @@ func (in *integrator) recordStore(ctx context.Context, t *Table) (*recordStore, 
 	return rs, nil
 }
 
-// errDrop marks a record that can never be integrated here.
-var errDrop = errors.New("not integrated")
-
-// dropError is errDrop with the reason, which central keeps with the parked record.
-type dropError struct{ reason string }
-
-func (e dropError) Error() string        { return e.reason }
-func (e dropError) Is(target error) bool { return target == errDrop }
-
-// msgStoreMovedAway explains a change that reached central after its store had left the site that made it.
-const msgStoreMovedAway = "the record's store was moved away from the site that sent it before this change reached the central server"
-
 const integrateChunk = 1000
 
 func (in *integrator) pass(ctx context.Context, table, action string, res *IntegrationResult) error {
@@ -455,38 +443,25 @@ func (in *integrator) apply(ctx context.Context, table string, r bufferRow) erro
 	return errorf(EINVALID, "unknown action %q", r.action)
 }
 
-// allowed returns an error wrapping errDrop unless the source may write store data of storeID here. On
-// central, a record a site pushed before it handed the store over is still that site's to write: it was
-// made while the store was active there.
-func (in *integrator) allowed(ctx context.Context, storeID string, receivedAt string) error {
+// allowed returns an error wrapping errDrop, with the reason, unless the record of t in storeID that
+// came from in.source may be written here; mayWrite decides.
+func (in *integrator) allowed(ctx context.Context, t *Table, storeID string, receivedAt string) error {
 	site := in.source
 	if in.role != RoleCentral {
 		site = in.thisSite
 	}
-	ok, err := storeActiveOn(ctx, in.q, storeID, site)
+	o, err := mayWrite(ctx, in.q, writeRequest{path: integration, role: in.role, site: site, table: t, storeID: storeID, receivedAt: receivedAt})
 	if err != nil {
 		return err
 	}
-	if ok && site != 0 {
-		return nil
-	}
-	if in.role == RoleCentral && receivedAt != "" {
-		var handedOver bool
-		if err := in.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM store_move WHERE store_id = ? AND from_site_id = ?
-			AND how = 'handover' AND completed_at >= ?)`, storeID, site, receivedAt).Scan(&handedOver); err != nil {
-			return err
-		}
-		if handedOver {
-			return nil
-		}
-		return dropError{msgStoreMovedAway}
-	}
-	return dropError{"the record's store is not active on the site that sent it"}
+	return o.asIntegrationError()
 }
 
 func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
-	if in.role == RoleCentral && t.Kind == Master {
-		return errDrop
+	if t.Kind == Master {
+		if err := in.allowed(ctx, t, "", r.receivedAt); err != nil {
+			return err
+		}
 	}
 	var rec Record
 	if r.rec != nil && r.rec.Table == t {
@@ -503,7 +478,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	}
 	exists := false
 	if t.Kind == StoreData {
-		if err := in.allowed(ctx, rec.StoreID(), r.receivedAt); err != nil {
+		if err := in.allowed(ctx, t, rec.StoreID(), r.receivedAt); err != nil {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+r.recordID] {
@@ -516,7 +491,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			}
 			exists = existing != nil
 			if existing != nil && existing.StoreID() != rec.StoreID() {
-				if err := in.allowed(ctx, existing.StoreID(), r.receivedAt); err != nil {
+				if err := in.allowed(ctx, t, existing.StoreID(), r.receivedAt); err != nil {
 					return err
 				}
 			}
@@ -612,8 +587,10 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		return err
 	}
 	t := tablesByName[table]
-	if in.role == RoleCentral && t.Kind == Master {
-		return errDrop
+	if t.Kind == Master {
+		if err := in.allowed(ctx, t, "", receivedAt); err != nil {
+			return err
+		}
 	}
 	if t.Kind == StoreData {
 		var storeID string
@@ -624,7 +601,7 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		if err != nil {
 			return err
 		}
-		if err := in.allowed(ctx, storeID, receivedAt); err != nil {
+		if err := in.allowed(ctx, t, storeID, receivedAt); err != nil {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+id] {

@@ -466,37 +466,14 @@ type writer struct {
 	settings Settings
 }
 
-// checkOwnership enforces that master data is written only on central and store data only on the site
-// where its store is active.
+// checkOwnership refuses a local write of store data of storeID (or of master data) that this site may not
+// make; mayWrite decides.
 func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeID string) error {
-	if t.Kind == Master {
-		if w.settings.Role != RoleCentral {
-			return errorf(EFORBIDDEN, "%s is master data: it can be changed only on the central server", t.Name)
-		}
-		return nil
-	}
-	siteID, err := siteOfStore(ctx, tx, storeID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errorf(EINVALID, "field store_id: no store with id %q", storeID)
-	}
-	if err != nil {
+	o, err := mayWrite(ctx, tx, writeRequest{path: localWrite, role: w.settings.Role, site: w.settings.ThisSiteID, table: t, storeID: storeID})
+	if err != nil || o.verdict == writeAllowed {
 		return err
 	}
-	if w.settings.ThisSiteID == 0 || siteID != w.settings.ThisSiteID {
-		return errorf(EFORBIDDEN, "store %q is not active on this site, so its %s records cannot be written here", storeID, t.Name).
-			withHint("store data is entered only on the site its store is active on")
-	}
-	var moving bool
-	if err := tx.QueryRowContext(ctx, `SELECT moving_to_site_id IS NOT NULL FROM store WHERE id = ?`, storeID).Scan(&moving); err != nil {
-		return err
-	}
-	if moving {
-		// Whatever is written now would have to reach central before the store leaves; the handover
-		// promises central that nothing more will.
-		return errorf(EFORBIDDEN, "store %q is being moved to another site, so it is read-only here until the move completes", storeID).
-			withHint("sync this site ('msupply-sync run --remote --once') to hand the store over; enter new data for it on the site it moves to")
-	}
-	return nil
+	return o.err
 }
 
 // RecordSource yields raw records one at a time and io.EOF after the last. With an error about a record it

@@ -490,7 +490,13 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table), nil
 	}
 	if t.Kind == Master {
-		return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", t.Name), nil
+		o, err := mayWrite(ctx, tx, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})
+		if err != nil {
+			return "", "", err
+		}
+		if o.verdict != writeAllowed {
+			return RejectMasterData, o.err.Message, nil
+		}
 	}
 	if err := validID(r.RecordID); err != nil {
 		return RejectInvalid, "recordId: " + err.Error(), nil
@@ -521,32 +527,17 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		r.absent = true
 	}
 	for _, storeID := range stores {
-		ok, err := storeActiveOn(ctx, tx, storeID, siteID)
-		if err != nil {
-			return "", "", err
+		o, err := mayWrite(ctx, tx, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t, storeID: storeID})
+		switch {
+		case err != nil:
+			return "", "", err // a failing datafile is retried by the remote, not a verdict on the record
+		case o.verdict == writeParked:
+			return parkStoreMovedAway, o.err.Message, nil
+		case o.verdict == writeRefused:
+			return RejectNotPermitted, o.err.Message, nil
 		}
-		if ok {
-			continue
-		}
-		moved, err := movedAway(ctx, tx, storeID, siteID)
-		if err != nil {
-			return "", "", err
-		}
-		if moved {
-			return parkStoreMovedAway, msgStoreMovedAway, nil
-		}
-		// The message names no store: which store holds an id is itself another site's business.
-		return RejectNotPermitted, "the record's store is not active on this site", nil
 	}
 	return "", "", nil
-}
-
-func storeActiveOn(ctx context.Context, q queryer, storeID string, siteID int64) (bool, error) {
-	on, err := siteOfStore(ctx, q, storeID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil && on == siteID, err
 }
 
 // SiteSummary is one remote site's sync state, as monitoring reads it.
