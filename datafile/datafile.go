@@ -16,8 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite" // also registers the "sqlite" driver
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 //go:embed migrations/*.sql
@@ -390,11 +389,6 @@ func (db *DB) explainBusy(err error) error {
 		Hint: "wait for it to finish (an import, a sync or a server integrating a push), then try again", cause: ErrBusy}
 }
 
-// IsBusy reports whether err is SQLite's refusal to wait longer for another connection's lock.
-func IsBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
-}
 
 // Atomically runs fn with a handle whose every read and write joins one transaction, committed only if fn
 // returns nil: a multi-step change such as a provisioning run is then all made or none of it.

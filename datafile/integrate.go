@@ -421,10 +421,6 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 	}
 }
 
-func isConstraintError(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "constraint failed")
-}
-
 func (in *integrator) apply(ctx context.Context, table string, r bufferRow) error {
 	switch r.action {
 	case "upsert":

@@ -303,7 +303,7 @@ func (rs *recordStore) insertNew(ctx context.Context, rec Record) (taken bool, e
 		args = append(args, sqlValue(rec.Values[col]))
 	}
 	_, err = rs.insert.ExecContext(ctx, args...)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: "+rs.t.Name+".id") {
+	if isPrimaryKeyTaken(err) {
 		return true, nil
 	}
 	return false, err
@@ -452,13 +452,6 @@ func checkLineStore(ctx context.Context, tx queryer, rec Record) error {
 		return fmt.Errorf("field store_id: the line's invoice belongs to store %q", invoiceStore)
 	}
 	return nil
-}
-
-// isForeignKeyError reports whether SQLite refused a write because a reference points at nothing. Every
-// reference field is declared a foreign key, so a new record can be inserted without looking its
-// references up first; only a refusal needs checkRefs, for a message that names the field.
-func isForeignKeyError(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }
 
 // writer holds what every local write checks: who this datafile is.
