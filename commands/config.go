@@ -3,7 +3,7 @@ package commands
 import (
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -126,7 +126,7 @@ func loadConfig(path string, app *cli.App) (map[string]any, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
+		slices.Sort(unknown)
 		return nil, usageErrorf("config file %s: unknown keys %s", path, strings.Join(unknown, ", ")).
 			withHint("keys are flag names without the dashes, at the top or in a table named after a command")
 	}

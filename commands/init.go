@@ -32,7 +32,7 @@ Examples:
 			&cli.StringFlag{Name: "site-name", Usage: "the site's name (for a remote: the name it authenticates with)"},
 			&cli.StringFlag{Name: "site-code", Usage: "a short code for the central site"},
 			&cli.StringFlag{Name: "server-url", Usage: "the central server's URL, with its port"},
-			passwordStdinFlag(), passwordFlag(),
+			passwordStdinFlag(),
 		},
 		Action: env.runInit,
 	}
@@ -52,7 +52,7 @@ func (env *Env) runInit(c *cli.Context) error {
 	}
 	path := flagString(c, "datafile")
 	if central {
-		if c.IsSet("server-url") || c.Bool("password-stdin") || c.IsSet("password") {
+		if c.IsSet("server-url") || c.Bool("password-stdin") {
 			return usageErrorf("--server-url and passwords belong to init --remote")
 		}
 		code, generated, err := env.newAuthCode(c)

@@ -10,11 +10,6 @@ import (
 	"github.com/msupply-foundation/msupply-sync/prompt"
 )
 
-var (
-
-// passwordFlag() exists for tests; a password on a command line is visible to every user of the machine.
-
-)
 
 // readPassword gets a password from standard input, the hidden flag, or a prompt; confirm asks twice.
 // It returns "" without error when the password is optional and none was offered.
@@ -26,8 +21,6 @@ func (env *Env) readPassword(c *cli.Context, what string, required, confirm bool
 			return "", usageErrorf("--password-stdin: %v", err).withHint("pipe the password in, e.g. printf '%%s\\n' \"$PASSWORD\" | msupply-sync ...")
 		}
 		return p, nil
-	case c.IsSet("password"):
-		return c.String("password"), nil
 	case !required:
 		return "", nil
 	case env.Prompter.Interactive():
@@ -87,8 +80,4 @@ func generateAuthCode() (string, error) {
 
 func passwordStdinFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "password-stdin", Usage: "read the site password from the first line of standard input"}
-}
-
-func passwordFlag() cli.Flag {
-	return &cli.StringFlag{Name: "password", Usage: "the site password (prefer --password-stdin)", Hidden: true}
 }

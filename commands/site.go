@@ -1,9 +1,10 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ Example:
 					&cli.StringFlag{Name: "name", Usage: "the site name remotes authenticate with"},
 					&cli.StringFlag{Name: "code", Usage: "a short code for people; changeable at any time"},
 					&cli.StringFlag{Name: "type", Usage: "standalone or mobile", Value: datafile.SiteStandalone},
-					passwordStdinFlag(), passwordFlag(), outputFlag(),
+					passwordStdinFlag(), outputFlag(),
 				},
 				Action: env.runSiteAdd,
 			},
@@ -82,7 +83,7 @@ Examples:
 					&cli.StringFlag{Name: "name", Usage: "the new name"},
 					&cli.StringFlag{Name: "code", Usage: "the new code"},
 					&cli.StringFlag{Name: "type", Usage: "standalone or mobile"},
-					passwordStdinFlag(), passwordFlag(), yesFlag(), outputFlag(),
+					passwordStdinFlag(), yesFlag(), outputFlag(),
 				},
 				Action: env.runSiteEdit,
 			},
@@ -155,7 +156,7 @@ func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now 
 
 // siteSortKeys compares two sites on one column.
 var siteSortKeys = map[string]func(a, b datafile.Site) int{
-	"id":          func(a, b datafile.Site) int { return cmpInt(a.ID, b.ID) },
+	"id":          func(a, b datafile.Site) int { return cmp.Compare(a.ID, b.ID) },
 	"code":        func(a, b datafile.Site) int { return strings.Compare(strings.ToLower(a.Code), strings.ToLower(b.Code)) },
 	"name":        func(a, b datafile.Site) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) },
 	"type":        func(a, b datafile.Site) int { return strings.Compare(a.Type, b.Type) },
@@ -178,16 +179,6 @@ func cmpTime(a, b *time.Time) int {
 		y = *b
 	}
 	return x.Compare(y)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpBool(a, b bool) int {
@@ -246,17 +237,22 @@ func (env *Env) runSiteList(c *cli.Context) error {
 		}
 	}
 	active := settings.ThisSiteID
-	sort.SliceStable(sites, func(i, j int) bool {
-		a, b := sites[i], sites[j]
+	slices.SortStableFunc(sites, func(a, b datafile.Site) int {
 		if (a.ID == active) != (b.ID == active) {
-			return a.ID == active
+			if a.ID == active {
+				return -1
+			}
+			return 1
 		}
 		for _, k := range keys {
 			if r := k.cmp(a, b); r != 0 {
-				return (r < 0) != k.reverse
+				if k.reverse {
+					return -r
+				}
+				return r
 			}
 		}
-		return false
+		return 0
 	})
 	now := time.Now()
 	views, err := siteViews(c.Context, db, sites, now)
@@ -376,7 +372,7 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 	if err := checkSiteType(c); err != nil {
 		return err
 	}
-	if !c.Bool("password-stdin") && !c.IsSet("password") && u == (datafile.SiteUpdate{}) {
+	if !c.Bool("password-stdin") && u == (datafile.SiteUpdate{}) {
 		return usageErrorf("nothing to change").withHint("give at least one of --name, --code, --type, --password-stdin")
 	}
 	db, err := openDatafile(c)

@@ -3,6 +3,7 @@
 package datafile
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -12,7 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,9 +53,6 @@ func (db *DB) conn() dbtx {
 
 // Path returns the file the datafile lives in.
 func (db *DB) Path() string { return db.path }
-
-// SQL exposes the underlying handle for packages that read the datafile in bulk (the sync engine).
-func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close closes the datafile.
 func (db *DB) Close() error { return db.sql.Close() }
@@ -205,7 +203,7 @@ func loadMigrations() ([]migration, error) {
 		}
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	slices.SortFunc(out, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
 	for i := 1; i < len(out); i++ {
 		if out[i].version == out[i-1].version {
 			// Only one of the two would ever be applied: the version is what a datafile records.
@@ -388,7 +386,6 @@ func (db *DB) explainBusy(err error) error {
 	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("%v (%s) and kept it busy for over %d seconds", ErrBusy, db.path, busyTimeout/time.Second),
 		Hint: "wait for it to finish (an import, a sync or a server integrating a push), then try again", cause: ErrBusy}
 }
-
 
 // Atomically runs fn with a handle whose every read and write joins one transaction, committed only if fn
 // returns nil: a multi-step change such as a provisioning run is then all made or none of it.

@@ -1,12 +1,13 @@
 package datafile
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -181,10 +182,10 @@ func (in *integrator) finish(ctx context.Context, err error) error {
 
 func rankedTables() []string {
 	tables := append([]string{"site", "store"}, TableNames()...)
-	sort.SliceStable(tables, func(i, j int) bool {
-		ri, _ := syncTableRank(tables[i])
-		rj, _ := syncTableRank(tables[j])
-		return ri < rj
+	slices.SortStableFunc(tables, func(a, b string) int {
+		ra, _ := syncTableRank(a)
+		rb, _ := syncTableRank(b)
+		return cmp.Compare(ra, rb)
 	})
 	return tables
 }
@@ -255,11 +256,8 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		}
 		items = append(items, it)
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if items[i].phase != items[j].phase {
-			return items[i].phase < items[j].phase
-		}
-		return items[i].rank < items[j].rank
+	slices.SortStableFunc(items, func(a, b item) int {
+		return cmp.Or(cmp.Compare(a.phase, b.phase), cmp.Compare(a.rank, b.rank))
 	})
 	purged := false
 	phase := 0

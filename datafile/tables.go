@@ -1,7 +1,8 @@
 package datafile
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -135,7 +136,7 @@ var tablesByName = func() map[string]*Table {
 // Tables returns the synced record tables in dependency order.
 func Tables() []*Table {
 	out := append([]*Table(nil), syncedTables...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
+	slices.SortStableFunc(out, func(a, b *Table) int { return cmp.Compare(a.Rank, b.Rank) })
 	return out
 }
 

@@ -4,7 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -114,11 +114,14 @@ func (b *addressBackoff) evict(now time.Time) {
 		}
 		all = append(all, c)
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].refused != all[j].refused {
-			return !all[i].refused
+	slices.SortFunc(all, func(a, b candidate) int {
+		if a.refused != b.refused {
+			if !a.refused {
+				return -1
+			}
+			return 1
 		}
-		return all[i].t.Before(all[j].t)
+		return a.t.Compare(b.t)
 	})
 	for _, c := range all[:len(all)-backoffMaxAddresses*9/10] {
 		delete(b.addrs, c.addr)

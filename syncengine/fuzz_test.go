@@ -30,7 +30,7 @@ func (s *twoSites) resetPushState(tb testing.TB, buffer bool) {
 		qs = append(qs, `DELETE FROM sync_buffer`)
 	}
 	for _, q := range qs {
-		if _, err := s.central.SQL().Exec(q); err != nil {
+		if _, err := sqlOf(s.central).Exec(q); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -229,7 +229,7 @@ func FuzzAcknowledge(f *testing.F) {
 	s := newTwoSites(f)
 	ctx := context.Background()
 	queueIDs := func(site int64) []string {
-		rows, err := s.central.SQL().Query(`SELECT id FROM sync_queue WHERE site_id = ? ORDER BY id`, site)
+		rows, err := sqlOf(s.central).Query(`SELECT id FROM sync_queue WHERE site_id = ? ORDER BY id`, site)
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestGenerateNewForOneSiteReachesOnlyIt(t *testing.T) {
 
 	// North's copy loses records behind sync's back (a restored backup, a hand edit).
 	for _, q := range []string{`DELETE FROM master_list_line`, `DELETE FROM item WHERE id = 'item-2'`} {
-		if _, err := north.db.SQL().ExecContext(ctx, q); err != nil {
+		if _, err := sqlOf(north.db).ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,11 +3,13 @@ package syncengine
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
@@ -197,4 +199,20 @@ func jsonUnmarshalNumbers(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	return dec.Decode(v)
+}
+
+var rawHandles sync.Map // datafile path -> *sql.DB
+
+// sqlOf opens a second handle on a datafile, for tests that inspect or arrange it below the datafile
+// package's API, as another process would; one per file for the whole test run.
+func sqlOf(db *datafile.DB) *sql.DB {
+	if h, ok := rawHandles.Load(db.Path()); ok {
+		return h.(*sql.DB)
+	}
+	h, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+	if err != nil {
+		panic(err)
+	}
+	actual, _ := rawHandles.LoadOrStore(db.Path(), h)
+	return actual.(*sql.DB)
 }

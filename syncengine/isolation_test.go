@@ -183,7 +183,7 @@ func (s *twoSites) state(tb testing.TB) centralState {
 	}
 	b, _ := json.Marshal(stores)
 	st.stores = string(b)
-	db := s.central.SQL()
+	db := sqlOf(s.central)
 	rows, err := db.Query(`SELECT site_id, count(*) FROM sync_queue GROUP BY site_id`)
 	if err != nil {
 		tb.Fatal(err)
@@ -395,7 +395,7 @@ func TestIsolationMaliciousSite(t *testing.T) {
 
 	t.Run("central_records at any cursor and limit", func(t *testing.T) {
 		var maxCursor int64
-		s.central.SQL().QueryRow(`SELECT max(cursor) FROM changelog`).Scan(&maxCursor)
+		sqlOf(s.central).QueryRow(`SELECT max(cursor) FROM changelog`).Scan(&maxCursor)
 		cursors := []string{"", "-1", "abc", "1.5", "9223372036854775807", "9223372036854775808", "0x10"}
 		for c := int64(0); c <= maxCursor+3; c++ {
 			cursors = append(cursors, strconv.FormatInt(c, 10))
@@ -472,8 +472,8 @@ func TestIsolationMaliciousSite(t *testing.T) {
 
 	t.Run("acknowledging South's queue", func(t *testing.T) {
 		var maxID int64
-		s.central.SQL().QueryRow(`SELECT max(id) FROM sync_queue`).Scan(&maxID)
-		rows, err := s.central.SQL().Query(`SELECT id FROM sync_queue WHERE site_id = ?`, s.southID)
+		sqlOf(s.central).QueryRow(`SELECT max(id) FROM sync_queue`).Scan(&maxID)
+		rows, err := sqlOf(s.central).Query(`SELECT id FROM sync_queue WHERE site_id = ?`, s.southID)
 		if err != nil {
 			t.Fatal(err)
 		}
