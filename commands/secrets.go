@@ -10,7 +10,6 @@ import (
 	"github.com/msupply-foundation/msupply-sync/prompt"
 )
 
-
 // readPassword gets a password from standard input, the hidden flag, or a prompt; confirm asks twice.
 // It returns "" without error when the password is optional and none was offered.
 func (env *Env) readPassword(c *cli.Context, what string, required, confirm bool) (string, error) {
