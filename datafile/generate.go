@@ -37,3 +37,92 @@ func queueMasterData(ctx context.Context, tx *sql.Tx, siteID int64) error {
 	}
 	return nil
 }
+
+// GenerateForCentral queues all store data of this remote's stores to be pushed again, to refresh the
+// central server's copy.
+func (db *DB) GenerateForCentral(ctx context.Context) (int64, error) {
+	s, err := db.Settings(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if s.Role != RoleRemote || s.ThisSiteID == 0 {
+		return 0, errorf(EINVALID, "this remote has not synced yet, so it holds no store data to send").
+			withHint("run 'msupply-sync run --remote --once' first")
+	}
+	var n int64
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		for _, t := range Tables() {
+			if t.Kind != StoreData {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
+				SELECT ?, id, 'update', store_id, NULL FROM `+t.Name+`
+				WHERE store_id IN (SELECT id FROM store WHERE site_id = ?) ORDER BY id`, t.Name, s.ThisSiteID)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}
+
+// GenerateForSites queues on central what remote sites need: all store data of their stores, and with
+// includeMaster a fresh copy of every master record. siteID 0 means every remote site, which then all read
+// the copy from the change log; for one site the copy goes into its own queue, so no other site downloads
+// anything.
+func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster bool) (int64, error) {
+	if _, err := db.requireCentral(ctx, "generating sync records for sites"); err != nil {
+		return 0, err
+	}
+	if err := db.requireUnlocked(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		// Master data first: in queue order, the store data that refers to it then comes after it.
+		if includeMaster && siteID != 0 {
+			if err := queueMasterData(ctx, tx, siteID); err != nil {
+				return err
+			}
+		}
+		if err := requeueSiteStores(ctx, tx, siteID); err != nil {
+			return err
+		}
+		queued, args := `SELECT count(*) FROM sync_queue WHERE site_id <> 1`, []any{}
+		if siteID != 0 {
+			queued, args = `SELECT count(*) FROM sync_queue WHERE site_id = ?`, []any{siteID}
+		}
+		if err := tx.QueryRowContext(ctx, queued, args...).Scan(&n); err != nil {
+			return err
+		}
+		if !includeMaster || siteID != 0 {
+			return nil
+		}
+		for _, table := range []string{"site", "store"} {
+			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
+				SELECT ?, CAST(id AS TEXT), 'update', NULL, NULL FROM `+table+` ORDER BY id`, table)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		for _, t := range Tables() {
+			if t.Kind != Master {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
+				SELECT ?, id, 'update', NULL, NULL FROM `+t.Name+` ORDER BY id`, t.Name)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,256 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// OutRecord is a record on its way out by sync: its current content, or a delete when it no longer exists.
+// Exactly one of Cursor (master data, read by cursor) and SyncOutID (a queue or push entry) identifies it.
+type OutRecord struct {
+	Cursor    int64
+	SyncOutID string
+	Table     string
+	RecordID  string
+	Action    string // insert, update or delete
+	Data      json.RawMessage
+	// StoreID is the store the record belongs to now (store data that still exists), or the store the
+	// queue entry was made for.
+	StoreID string
+}
+
+// outAction is what to send for an entry: the record's current state, so a reader that sees several
+// entries for one record converges on its latest content whatever happened in between.
+func outAction(logged string, exists bool) string {
+	if !exists {
+		return "delete"
+	}
+	if logged == "insert" {
+		return "insert"
+	}
+	return "update"
+}
+
+// CentralRecords returns up to limit master-data changes after cursor, with the newest cursor of all.
+func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]OutRecord, int64, error) {
+	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var maxCursor int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog
+		WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []OutRecord
+	for rows.Next() {
+		var r OutRecord
+		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
+	}
+	return out, maxCursor, nil
+}
+
+// QueuedRecords returns up to limit entries of a site's queue, oldest first, and how many it holds.
+func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]OutRecord, int64, error) {
+	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var total int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, table_name, record_id, action, store_id FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []OutRecord
+	var queuedFor []string
+	for rows.Next() {
+		var r OutRecord
+		var id int64
+		var store string
+		if err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action, &store); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		r.SyncOutID = strconv.FormatInt(id, 10)
+		out = append(out, r)
+		queuedFor = append(queuedFor, store)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		// An entry outlived its record and the id now names a record of another store: the site learns
+		// only that its record is gone.
+		if out[i].Action != "delete" && out[i].StoreID != queuedFor[i] {
+			out[i].Action, out[i].Data = "delete", nil
+		}
+		out[i].StoreID = queuedFor[i]
+	}
+	return out, total, nil
+}
+
+// Acknowledge removes entries from a site's own queue. Ids that are not the site's, or not numbers, are
+// ignored: a site can never touch another site's queue.
+func (db *DB) Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error) {
+	n := 0
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `DELETE FROM sync_queue WHERE site_id = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range ids {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				continue
+			}
+			res, err := stmt.ExecContext(ctx, siteID, id)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// fillPayloads loads the current content of every record in out with one query per table and chunk,
+// instead of one per record, and sets each record's action from whether it still exists.
+func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
+	byTable := map[string][]int{}
+	for i, r := range out {
+		byTable[r.Table] = append(byTable[r.Table], i)
+	}
+	for table, indexes := range byTable {
+		payloads := map[string]payload{}
+		ids := make([]string, 0, len(indexes))
+		seen := map[string]bool{}
+		for _, i := range indexes {
+			if !seen[out[i].RecordID] {
+				seen[out[i].RecordID] = true
+				ids = append(ids, out[i].RecordID)
+			}
+		}
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			if err := loadPayloads(ctx, q, table, chunk, payloads); err != nil {
+				return err
+			}
+		}
+		for _, i := range indexes {
+			p, ok := payloads[out[i].RecordID]
+			out[i].Action, out[i].Data = outAction(out[i].Action, ok), p.data
+			if ok && p.storeID != "" {
+				out[i].StoreID = p.storeID
+			}
+		}
+	}
+	return nil
+}
+
+type payload struct {
+	data    json.RawMessage
+	storeID string
+}
+
+func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into map[string]payload) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
+	switch table {
+	case "site":
+		rows, err := q.QueryContext(ctx, `SELECT id, code, name, type FROM site WHERE CAST(id AS TEXT) IN `+in, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s struct {
+				ID   int64  `json:"id"`
+				Code string `json:"code"`
+				Name string `json:"name"`
+				Type string `json:"type"`
+			}
+			if err := rows.Scan(&s.ID, &s.Code, &s.Name, &s.Type); err != nil {
+				return err
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				return err
+			}
+			into[strconv.FormatInt(s.ID, 10)] = payload{data: data}
+		}
+		return rows.Err()
+	case "store":
+		rows, err := q.QueryContext(ctx, `SELECT `+storeColumns+` FROM store WHERE id IN `+in, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			s, err := scanStore(rows)
+			if err != nil {
+				return err
+			}
+			data, err := json.Marshal(s)
+			if err != nil {
+				return err
+			}
+			into[s.ID] = payload{data: data}
+		}
+		return rows.Err()
+	}
+	t, ok := tablesByName[table]
+	if !ok {
+		return fmt.Errorf("unknown table %q in the change log", table)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id IN `+in, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanRecord(t, rows)
+		if err != nil {
+			return err
+		}
+		data, err := rec.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		into[rec.ID()] = payload{data: data, storeID: rec.StoreID()}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,88 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+)
+
+// PushBatch is the next batch of local changes to push.
+type PushBatch struct {
+	Records []OutRecord
+	// Remaining is how many changes remain after these.
+	Remaining int64
+	// HandedOver lists, when nothing remains after this batch, the stores moving away from this site: with
+	// their writes stopped and every change made for them in this batch or before it, they are handed
+	// over once the batch is committed on central.
+	HandedOver []string
+}
+
+// PendingPush returns up to limit local changes not yet pushed, oldest first, and how many remain after
+// them. Each carries the record's current content.
+func (db *DB) PendingPush(ctx context.Context, limit int) (PushBatch, error) {
+	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return PushBatch{}, err
+	}
+	defer tx.Rollback()
+	recs, remaining, err := pendingPush(ctx, tx, limit)
+	if err != nil || remaining > 0 {
+		return PushBatch{Records: recs, Remaining: remaining}, err
+	}
+	// Read in the same snapshot as the batch: a store that started moving after it was read may have
+	// changes the batch does not hold.
+	var site sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT this_site_id FROM settings`).Scan(&site); err != nil {
+		return PushBatch{}, err
+	}
+	handed, err := handingOver(ctx, tx, site.Int64)
+	return PushBatch{Records: recs, HandedOver: handed}, err
+}
+
+func pendingPush(ctx context.Context, tx *sql.Tx, limit int) ([]OutRecord, int64, error) {
+	var after, total int64
+	var source string
+	if err := tx.QueryRowContext(ctx, `SELECT push_cursor, (SELECT datafile_id FROM settings) FROM sync_state`).Scan(&after, &source); err != nil {
+		return nil, 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL`, after).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog
+		WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL ORDER BY cursor LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []OutRecord
+	for rows.Next() {
+		var r OutRecord
+		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		r.SyncOutID = source + ":" + strconv.FormatInt(r.Cursor, 10)
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := fillPayloads(ctx, tx, out); err != nil {
+		return nil, 0, err
+	}
+	return out, total - int64(len(out)), nil
+}
+
+// UnsentCount returns how many local changes wait to be pushed.
+func (db *DB) UnsentCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.conn().QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE source_site_id IS NULL AND store_id IS NOT NULL
+		AND cursor > (SELECT push_cursor FROM sync_state)`).Scan(&n)
+	return n, err
+}
+
+// AdvancePushCursor records that the central server has the local changes up to cursor.
+func (db *DB) AdvancePushCursor(ctx context.Context, cursor int64) error {
+	_, err := db.conn().ExecContext(ctx, `UPDATE sync_state SET push_cursor = max(push_cursor, ?)`, cursor)
+	return err
+}

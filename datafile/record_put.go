@@ -1,0 +1,186 @@
+package datafile
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+)
+
+// writer holds what every local write checks: who this datafile is.
+type writer struct {
+	settings Settings
+}
+
+// checkOwnership refuses a local write of store data of storeID (or of master data) that this site may not
+// make; mayWrite decides.
+func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeID string) error {
+	o, err := mayWrite(ctx, tx, writeRequest{path: localWrite, role: w.settings.Role, site: w.settings.ThisSiteID, table: t, storeID: storeID})
+	if err != nil || o.verdict == writeAllowed {
+		return err
+	}
+	return o.err
+}
+
+// RecordSource yields raw records one at a time and io.EOF after the last. With an error about a record it
+// has read, it may return that record too, so that the error names the record's id.
+type RecordSource func() (map[string]any, error)
+
+// PutRecords creates or updates records of one table from src, all of them or none: the first invalid record
+// rolls back the whole batch and its error names the record. Fields left out of an update keep their values.
+// It returns the id of each record in input order.
+func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource) ([]string, error) {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		w := writer{settings: s}
+		rs, err := newRecordStore(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		defer rs.close()
+		cache := newStmtCache(tx)
+		defer cache.close()
+		// An import can be millions of records: ctx is checked once a record rather than watched by a
+		// goroutine for each statement.
+		quiet := context.WithoutCancel(ctx)
+		for n := 1; ; n++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			raw, err := src()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return recordError(n, raw, err)
+			}
+			id, err := w.put(quiet, cache, rs, raw)
+			if err != nil {
+				return recordError(n, raw, err)
+			}
+			ids = append(ids, id)
+		}
+		if len(ids) == 0 {
+			return errorf(EINVALID, "no records given")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func recordError(n int, raw map[string]any, err error) error {
+	where := fmt.Sprintf("record %d", n)
+	if id, ok := raw["id"].(string); ok && id != "" {
+		where += fmt.Sprintf(" (id %q)", id)
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return &Error{Code: e.Code, Message: where + ": " + e.Message, Hint: e.Hint + nothingWritten(e.Hint)}
+	}
+	return &Error{Code: EINVALID, Message: where + ": " + err.Error(), Hint: "nothing was written; correct the record and run the command again"}
+}
+
+func nothingWritten(hint string) string {
+	if hint == "" {
+		return "nothing was written; correct the record and run the command again"
+	}
+	return "; nothing was written"
+}
+
+func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (string, error) {
+	t := rs.t
+	if v, given := raw["id"]; given {
+		id, ok := v.(string)
+		if !ok {
+			return "", errors.New("id must be a string")
+		}
+		if err := validID(id); err != nil {
+			return "", err
+		}
+	} else {
+		raw["id"] = uuid.NewString()
+	}
+	id := raw["id"].(string)
+	// Most records of a bulk import are new: write them as new first, and only when the id turns out to be
+	// taken read the record as it stands and merge. A record that is not valid as new (an update naming
+	// only some fields) goes the long way too, which also gives the right error when it is invalid.
+	if inserted, err := w.putNew(ctx, tx, rs, raw); err != nil || inserted {
+		return id, err
+	}
+	existing, err := rs.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
+		// A line belongs to its invoice's store; saying so twice is optional.
+		if invoiceID, ok := raw["invoice_id"].(string); ok {
+			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
+				raw[StoreField] = storeID
+			}
+		}
+	}
+	rec, err := t.normalise(raw, existing)
+	if err != nil {
+		return "", err
+	}
+	if t.Kind == StoreData && existing != nil {
+		if err := w.checkOwnership(ctx, tx, t, existing.StoreID()); err != nil {
+			return "", err
+		}
+		if existing.StoreID() != rec.StoreID() {
+			return "", errors.New("field store_id: a record cannot move to another store")
+		}
+	}
+	if err := w.checkOwnership(ctx, tx, t, rec.StoreID()); err != nil {
+		return "", err
+	}
+	if err := checkRefs(ctx, tx, rec); err != nil {
+		return "", err
+	}
+	if err := rs.write(ctx, rec); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// putNew writes raw as a new record when it is valid as one; inserted is false when it is not, or when
+// its id is taken, and nothing was written.
+func (w writer) putNew(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (inserted bool, err error) {
+	t := rs.t
+	if t.Name == "invoice_line" && raw[StoreField] == nil {
+		if invoiceID, ok := raw["invoice_id"].(string); ok {
+			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
+				raw[StoreField] = storeID
+			}
+		}
+	}
+	rec, err := t.normalise(raw, nil)
+	if err != nil {
+		return false, nil
+	}
+	if w.checkOwnership(ctx, tx, t, rec.StoreID()) != nil || checkLineStore(ctx, tx, rec) != nil {
+		return false, nil
+	}
+	taken, err := rs.insertNew(ctx, rec)
+	if isForeignKeyError(err) {
+		return false, nil // the long way names the reference that points at nothing
+	}
+	if err != nil || taken {
+		return false, err
+	}
+	return true, nil
+}
