@@ -9,6 +9,7 @@ import (
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
 	"github.com/msupply-foundation/msupply-sync/prompt"
+	"github.com/msupply-foundation/msupply-sync/secret"
 	"github.com/msupply-foundation/msupply-sync/syncengine"
 	"github.com/msupply-foundation/msupply-sync/wizard"
 )
@@ -61,7 +62,7 @@ func (a *wizardActions) ValidateSiteName(n string) error { return datafile.Valid
 
 func (a *wizardActions) CheckConnection(ctx context.Context, serverURL, siteName, password string) error {
 	client, err := syncengine.NewClient(syncengine.ClientConfig{
-		ServerURL: serverURL, SiteName: siteName, PasswordDigest: datafile.PasswordDigest(password),
+		ServerURL: serverURL, SiteName: siteName, PasswordDigest: secret.PasswordDigest(password),
 		HardwareID: syncengine.HardwareID(a.env.Getenv), AppVersion: Version, CAFile: a.c.String("ca-file"),
 	})
 	if err != nil {

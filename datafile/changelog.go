@@ -3,6 +3,8 @@ package datafile
 import (
 	"context"
 	"database/sql"
+
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // Change is one entry of the change log.
@@ -44,5 +46,5 @@ func (db *DB) VerifySitePassword(ctx context.Context, siteID int64, password str
 	if err := db.conn().QueryRowContext(ctx, `SELECT password_hash FROM site WHERE id = ?`, siteID).Scan(&hash); err != nil {
 		return false, err
 	}
-	return hash != "" && VerifySecret(hash, PasswordDigest(password)), nil
+	return hash != "" && secret.Verify(hash, secret.PasswordDigest(password)), nil
 }

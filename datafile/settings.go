@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // Role says whether a datafile is the central server's or a remote site's.
@@ -106,7 +107,7 @@ func CreateCentral(ctx context.Context, path string, opts CentralOptions) error 
 	if err := validateAuthCode(opts.AuthCode); err != nil {
 		return err
 	}
-	hash, err := HashSecret(opts.AuthCode)
+	hash, err := secret.Hash(opts.AuthCode)
 	if err != nil {
 		return err
 	}
@@ -144,18 +145,18 @@ func CreateRemote(ctx context.Context, path string, opts RemoteOptions) error {
 	if _, err := os.Lstat(path); err == nil {
 		return ErrDatafileExists
 	}
-	hash, err := HashSecret(opts.AuthCode)
+	hash, err := secret.Hash(opts.AuthCode)
 	if err != nil {
 		return err
 	}
 	keyPath := KeyFilePath(path)
 	// With no datafile, a key file left here belongs to nothing (an init that was killed part way).
 	os.Remove(keyPath)
-	key, err := createKeyFile(keyPath)
+	key, err := secret.CreateKey(keyPath)
 	if err != nil {
 		return err
 	}
-	sealed, err := seal(key, PasswordDigest(opts.Password), credentialAD)
+	sealed, err := secret.Seal(key, secret.PasswordDigest(opts.Password), credentialAD)
 	if err != nil {
 		os.Remove(keyPath)
 		return err
@@ -214,7 +215,7 @@ func (db *DB) CheckAuthCode(ctx context.Context, code string) error {
 	if err := db.conn().QueryRowContext(ctx, `SELECT auth_code_hash FROM settings`).Scan(&hash); err != nil {
 		return fmt.Errorf("read settings: %w", err)
 	}
-	if !VerifySecret(hash, code) {
+	if !secret.Verify(hash, code) {
 		return ErrWrongAuthCode
 	}
 	return nil
@@ -344,11 +345,15 @@ func (db *DB) RemoteCredential(ctx context.Context) (siteName, passwordDigest st
 		}
 		return "", "", err
 	}
-	key, err := readKeyFile(KeyFilePath(db.path))
+	key, err := secret.ReadKey(KeyFilePath(db.path))
+	if errors.Is(err, secret.ErrNoKey) {
+		return "", "", &Error{Code: ENOTFOUND, Message: err.Error(), cause: err,
+			Hint: "the key file is created by 'init --remote' beside the datafile; if it is lost, set the password again with 'msupply-sync site edit <this site> --password-stdin'"}
+	}
 	if err != nil {
 		return "", "", err
 	}
-	digest, err := unseal(key, sealed, credentialAD)
+	digest, err := secret.Unseal(key, sealed, credentialAD)
 	return siteName, digest, err
 }
 
@@ -373,14 +378,14 @@ func (db *DB) SetRemoteCredential(ctx context.Context, siteName, password string
 		return err
 	}
 	keyPath := KeyFilePath(db.path)
-	key, err := readKeyFile(keyPath)
+	key, err := secret.ReadKey(keyPath)
 	if err != nil {
 		os.Remove(keyPath)
-		if key, err = createKeyFile(keyPath); err != nil {
+		if key, err = secret.CreateKey(keyPath); err != nil {
 			return err
 		}
 	}
-	sealed, err := seal(key, PasswordDigest(password), credentialAD)
+	sealed, err := secret.Seal(key, secret.PasswordDigest(password), credentialAD)
 	if err != nil {
 		return err
 	}

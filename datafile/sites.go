@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // Site types.
@@ -284,7 +286,7 @@ func (db *DB) AddSite(ctx context.Context, n NewSite) (Site, error) {
 			return Site{}, err
 		}
 	}
-	hash, err := HashSecret(PasswordDigest(n.Password))
+	hash, err := secret.Hash(secret.PasswordDigest(n.Password))
 	if err != nil {
 		return Site{}, err
 	}
@@ -421,7 +423,7 @@ func (db *DB) EditSite(ctx context.Context, ref string, u SiteUpdate) (Site, err
 		if err := validatePassword(*u.Password); err != nil {
 			return Site{}, err
 		}
-		if hash, err = HashSecret(PasswordDigest(*u.Password)); err != nil {
+		if hash, err = secret.Hash(secret.PasswordDigest(*u.Password)); err != nil {
 			return Site{}, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // credentialCacheTTL is how long a verified credential is trusted without hashing it again.
@@ -54,7 +55,7 @@ func newAuthenticator(db CentralDatafile, maxFailures, concurrentHashes int, now
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	dummy, err := datafile.HashSecret("not a password")
+	dummy, err := secret.Hash("not a password")
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func (a *authenticator) verify(ctx context.Context, digest, hash string) (bool, 
 		return false, ctx.Err()
 	}
 	defer func() { <-a.slots }()
-	return datafile.VerifySecret(hash, digest), nil
+	return secret.Verify(hash, digest), nil
 }
 
 // authenticate checks version, credential and hardware ID of r.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // testClock is the server's clock in a test: it moves only when told.
@@ -129,7 +129,7 @@ func TestAddressBackoff(t *testing.T) {
 	refused := func(wantSeconds int64) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", n.http.URL+PathSite, nil)
-		req.SetBasicAuth("East", datafile.PasswordDigest("east-password"))
+		req.SetBasicAuth("East", secret.PasswordDigest("east-password"))
 		req.Header.Set(HeaderHardwareID, "hw-east")
 		req.Header.Set(HeaderVersion, "14")
 		resp, err := http.DefaultClient.Do(req)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // TestBadInputAtTheServer: every kind of bad request North can make gets its status and error code, in the
@@ -204,7 +205,7 @@ func TestFloodFromOneSite(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		s.put(s.south.db, "stock_line", fmt.Sprintf(`{"id":"flood-s-%d","store_id":%q,"item_id":"item-1","quantity":%d}`, i, ss, i))
 	}
-	north := datafile.PasswordDigest("north-password")
+	north := secret.PasswordDigest("north-password")
 	type request struct {
 		method, path, user, password, hardware, version string
 		body                                            []byte

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // The fuzz targets here drive the real server handler with North's valid credentials (unless the target
@@ -345,7 +346,7 @@ func FuzzPullQuery(f *testing.F) {
 func FuzzAuth(f *testing.F) {
 	s := newTwoSites(f)
 	ctx := context.Background()
-	digest := datafile.PasswordDigest("north-password")
+	digest := secret.PasswordDigest("north-password")
 	basic := func(user, pass string) string {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 	}
@@ -366,7 +367,7 @@ func FuzzAuth(f *testing.F) {
 		{basic("NORTH", strings.ToUpper(digest)), "hw-north", "16", "mSupply Mobile android"},
 		{basic("North", "north-password"), "hw-north", "14", ""},
 		{basic("South", digest), "hw-north", "14", ""},
-		{basic("South", datafile.PasswordDigest("south-password")), "hw-north", "14", ""},
+		{basic("South", secret.PasswordDigest("south-password")), "hw-north", "14", ""},
 		{basic("Central", digest), "hw-north", "14", ""},
 		{basic("North", digest), "hw-south", "14", ""},
 		{basic("North", digest), "", "14", ""},

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 const testAuthCode = "test-auth-code"
@@ -161,7 +162,7 @@ func (n *testNet) newRemoteAs(name, file, password, hardwareID string) *testRemo
 		n.t.Fatal(err)
 	}
 	n.t.Cleanup(func() { db.Close() })
-	client, err := NewClient(ClientConfig{ServerURL: n.http.URL, SiteName: name, PasswordDigest: datafile.PasswordDigest(password), HardwareID: hardwareID})
+	client, err := NewClient(ClientConfig{ServerURL: n.http.URL, SiteName: name, PasswordDigest: secret.PasswordDigest(password), HardwareID: hardwareID})
 	if err != nil {
 		n.t.Fatal(err)
 	}

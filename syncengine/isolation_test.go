@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // Text written only into South's store data and central's own store data: no answer to North may ever
@@ -125,7 +126,7 @@ func (s *twoSites) serve(method, target string, body []byte, edit func(*http.Req
 	req.URL.Path = path
 	req.URL.RawQuery = query
 	req.RequestURI = ""
-	req.SetBasicAuth("North", datafile.PasswordDigest("north-password"))
+	req.SetBasicAuth("North", secret.PasswordDigest("north-password"))
 	req.Header.Set(HeaderHardwareID, "hw-north")
 	req.Header.Set(HeaderVersion, strconv.Itoa(APIVersion))
 	if edit != nil {
@@ -651,9 +652,9 @@ func TestIsolationMaliciousSite(t *testing.T) {
 			edit  func(*http.Request)
 		}{
 			{[]string{PathQueuedRecords, PathCentralRecords, PathSite}, func(r *http.Request) { r.Header.Set(HeaderHardwareID, "hw-south") }},
-			{[]string{PathQueuedRecords}, func(r *http.Request) { r.SetBasicAuth("South", datafile.PasswordDigest("north-password")) }},
+			{[]string{PathQueuedRecords}, func(r *http.Request) { r.SetBasicAuth("South", secret.PasswordDigest("north-password")) }},
 			{[]string{PathQueuedRecords}, func(r *http.Request) { r.SetBasicAuth("South", "") }},
-			{[]string{PathQueuedRecords, PathSite}, func(r *http.Request) { r.SetBasicAuth("Central", datafile.PasswordDigest("north-password")) }},
+			{[]string{PathQueuedRecords, PathSite}, func(r *http.Request) { r.SetBasicAuth("Central", secret.PasswordDigest("north-password")) }},
 		} {
 			for _, path := range try.paths {
 				rec := s.serve("GET", path, nil, try.edit)

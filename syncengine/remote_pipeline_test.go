@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // TestNextPageIsFetchedWhileThePageBeforeIsWritten holds the remote's datafile locked from the moment
@@ -76,7 +77,7 @@ func TestNextPageIsFetchedWhileThePageBeforeIsWritten(t *testing.T) {
 		n.server.Handler().ServeHTTP(w, r)
 	}))
 	defer front.Close()
-	client, err := NewClient(ClientConfig{ServerURL: front.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	client, err := NewClient(ClientConfig{ServerURL: front.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // TestRequestSizeNeverPassesTheSetting runs cycles that succeed quickly, which grow the adapted request
@@ -55,7 +56,7 @@ func TestRequestSizeNeverPassesTheSetting(t *testing.T) {
 	}))
 	defer watching.Close()
 	north := n.newRemote("North", "north-password", "hw-north")
-	client, err := NewClient(ClientConfig{ServerURL: watching.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	client, err := NewClient(ClientConfig{ServerURL: watching.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 var masterTables = []string{"item", "name", "master_list", "master_list_line"}
@@ -159,7 +160,7 @@ func TestRequestSizeAdapts(t *testing.T) {
 	}))
 	defer flaky.Close()
 	north := n.newRemote("North", "north-password", "hw-north")
-	client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 		n.server.Handler().ServeHTTP(w, r)
 	}))
 	defer busy.Close()
-	client, err := NewClient(ClientConfig{ServerURL: busy.URL, SiteName: "North", PasswordDigest: datafile.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	client, err := NewClient(ClientConfig{ServerURL: busy.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // rawCall sends one v5 request the way a remote would, with full control over every part of it.
@@ -34,7 +35,7 @@ func (n *testNet) do(t *testing.T, c rawCall) (int, ErrorBody, []byte) {
 		t.Fatal(err)
 	}
 	if c.user != "" {
-		req.SetBasicAuth(c.user, datafile.PasswordDigest(c.password))
+		req.SetBasicAuth(c.user, secret.PasswordDigest(c.password))
 	}
 	req.Header.Set(HeaderHardwareID, c.hardware)
 	req.Header.Set(HeaderVersion, c.version)
@@ -494,7 +495,7 @@ func TestPulledPagesAreGzippedWhenAccepted(t *testing.T) {
 	n.addSite("North", "north-password")
 	for _, gz := range []bool{true, false} {
 		req, _ := http.NewRequest("GET", n.http.URL+PathCentralRecords+"?cursor=0&limit=100", nil)
-		req.SetBasicAuth("North", datafile.PasswordDigest("north-password"))
+		req.SetBasicAuth("North", secret.PasswordDigest("north-password"))
 		req.Header.Set(HeaderHardwareID, "hw-1")
 		req.Header.Set(HeaderVersion, "14")
 		if gz {

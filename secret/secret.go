@@ -1,4 +1,7 @@
-package datafile
+// Package secret holds the cryptography of msupply-sync: the digest the v5 protocol sends for a password,
+// the argon2id hashes central keeps of passwords and codes, and the sealing of a remote's credential under a
+// key kept beside its datafile. It has no SQL and knows nothing of datafiles.
+package secret
 
 import (
 	"crypto/rand"
@@ -30,8 +33,8 @@ func PasswordDigest(password string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// HashSecret returns an argon2id hash of secret in the PHC string form, with a fresh random salt.
-func HashSecret(secret string) (string, error) {
+// Hash returns an argon2id hash of secret in the PHC string form, with a fresh random salt.
+func Hash(secret string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -42,8 +45,8 @@ func HashSecret(secret string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// VerifySecret reports whether secret matches an argon2id hash made by HashSecret, comparing in constant time.
-func VerifySecret(hash, secret string) bool {
+// Verify reports whether secret matches an argon2id hash made by Hash, comparing in constant time.
+func Verify(hash, secret string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return false
@@ -74,11 +77,8 @@ func VerifySecret(hash, secret string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// KeyFilePath is where the key that seals a remote's credential lives: beside the datafile, never in it, so
-// that a copy of the datafile alone does not carry a usable credential.
-func KeyFilePath(datafilePath string) string { return datafilePath + ".key" }
-
-func createKeyFile(path string) ([]byte, error) {
+// CreateKey writes a new random sealing key to path, which must not exist, readable only by its owner.
+func CreateKey(path string) ([]byte, error) {
 	key := make([]byte, chacha20poly1305.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
@@ -100,11 +100,14 @@ func createKeyFile(path string) ([]byte, error) {
 	return key, f.Close()
 }
 
-func readKeyFile(path string) ([]byte, error) {
+// ErrNoKey means the key file cannot be read.
+var ErrNoKey = errors.New("cannot read the credential key file")
+
+// ReadKey reads the sealing key at path.
+func ReadKey(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{Code: ENOTFOUND, Message: fmt.Sprintf("cannot read the credential key file %s", path),
-			Hint: "the key file is created by 'init --remote' beside the datafile; if it is lost, set the password again with 'msupply-sync site edit <this site> --password-stdin'"}
+		return nil, fmt.Errorf("%w %s", ErrNoKey, path)
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(key) != chacha20poly1305.KeySize {
@@ -113,7 +116,8 @@ func readKeyFile(path string) ([]byte, error) {
 	return key, nil
 }
 
-func seal(key []byte, plaintext, additional string) ([]byte, error) {
+// Seal encrypts plaintext under key, bound to additional, with a fresh random nonce.
+func Seal(key []byte, plaintext, additional string) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, err
@@ -125,7 +129,8 @@ func seal(key []byte, plaintext, additional string) ([]byte, error) {
 	return aead.Seal(nonce, nonce, []byte(plaintext), []byte(additional)), nil
 }
 
-func unseal(key, sealed []byte, additional string) (string, error) {
+// Unseal decrypts what Seal made with key and the same additional data.
+func Unseal(key, sealed []byte, additional string) (string, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return "", err
