@@ -134,7 +134,7 @@ func integrate(ctx context.Context, tx *sql.Tx, role Role, thisSite, source int6
 			}
 		}
 	}
-	in.q.forget()
+	in.look.forget()
 	for i := len(tables) - 1; i >= 0; i-- {
 		if err := in.pass(ctx, tables[i], "delete", &res); err != nil {
 			return res, err
@@ -161,7 +161,8 @@ func newIntegrator(ctx context.Context, tx *sql.Tx, role Role, thisSite, source 
 	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source); err != nil {
 		return nil, err
 	}
-	in := &integrator{tx: tx, q: newStmtCache(tx), role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
+	stmts := newStmtCache(tx)
+	in := &integrator{tx: tx, stmts: stmts, look: newLookups(stmts), role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
 	if role == RoleRemote {
 		var err error
 		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
@@ -269,11 +270,11 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 				return err
 			}
 			purged = true
-			in.q.forget()
+			in.look.forget()
 		}
 		if it.phase != phase {
 			phase = it.phase
-			in.q.forget()
+			in.look.forget()
 		}
 		action := strings.ToLower(r.Action)
 		if action == "insert" || action == "update" {
@@ -316,7 +317,8 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 
 type integrator struct {
 	tx       *sql.Tx
-	q        *stmtCache
+	stmts    *stmtCache
+	look     *lookups
 	role     Role
 	thisSite int64
 	source   int64
@@ -349,7 +351,7 @@ func (in *integrator) close() {
 	for _, rs := range in.stores {
 		rs.close()
 	}
-	in.q.close()
+	in.stmts.close()
 }
 
 func (in *integrator) recordStore(ctx context.Context, t *Table) (*recordStore, error) {
@@ -444,7 +446,7 @@ func (in *integrator) allowed(ctx context.Context, t *Table, storeID string, rec
 	if in.role != RoleCentral {
 		site = in.thisSite
 	}
-	o, err := mayWrite(ctx, in.q, writeRequest{path: integration, role: in.role, site: site, table: t, storeID: storeID, receivedAt: receivedAt})
+	o, err := mayWrite(ctx, in.look, writeRequest{path: integration, role: in.role, site: site, table: t, storeID: storeID, receivedAt: receivedAt})
 	if err != nil {
 		return err
 	}
@@ -494,12 +496,12 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	if !exists {
 		// A plain insert is much cheaper than an upsert, and an initialisation inserts everything. SQLite
 		// checks the references as the row goes in.
-		if err := checkLineStore(ctx, in.q, rec); err != nil {
+		if err := in.look.checkLineStore(ctx, rec); err != nil {
 			return errorf(EINVALID, "%v", err)
 		}
 		taken, err := rs.insertNew(ctx, rec)
 		if isForeignKeyError(err) {
-			if refErr := checkRefs(ctx, in.q, rec); refErr != nil {
+			if refErr := in.look.checkRefs(ctx, rec); refErr != nil {
 				return errorf(EINVALID, "%v", refErr)
 			}
 		}
@@ -507,7 +509,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			return err
 		}
 	}
-	if err := checkRefs(ctx, in.q, rec); err != nil {
+	if err := in.look.checkRefs(ctx, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
 	}
 	return rs.write(ctx, rec)
@@ -620,7 +622,7 @@ func (in *integrator) merge(ctx context.Context, table string, r bufferRow) erro
 	if err := json.Unmarshal([]byte(r.data.String), &m); err != nil || validID(m.Keep) != nil || validID(m.Delete) != nil || m.Keep == m.Delete {
 		return errorf(EINVALID, "invalid merge record")
 	}
-	if ok, err := refExists(ctx, in.q, t.Name, m.Keep); err != nil || !ok {
+	if ok, err := in.look.refExists(ctx, t.Name, m.Keep); err != nil || !ok {
 		if err != nil {
 			return err
 		}

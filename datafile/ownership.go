@@ -58,7 +58,7 @@ type ownership struct {
 const msgStoreMovedAway = "the record's store was moved away from the site that sent it before this change reached the central server"
 
 // mayWrite decides whether req may be carried out.
-func mayWrite(ctx context.Context, q queryer, req writeRequest) (ownership, error) {
+func mayWrite(ctx context.Context, l *lookups, req writeRequest) (ownership, error) {
 	if req.table.Kind == Master {
 		if req.role == RoleCentral && req.path == localWrite {
 			return ownership{}, nil
@@ -71,9 +71,8 @@ func mayWrite(ctx context.Context, q queryer, req writeRequest) (ownership, erro
 		}
 		return ownership{}, nil // a remote takes master data from central
 	}
-	var site int64
-	var moving bool
-	err := q.QueryRowContext(ctx, `SELECT site_id, moving_to_site_id IS NOT NULL FROM store WHERE id = ?`, req.storeID).Scan(&site, &moving)
+	st, err := l.store(ctx, req.storeID)
+	site, moving := st.site, st.moving
 	if errors.Is(err, sql.ErrNoRows) {
 		if req.path == localWrite {
 			return refused(errorf(EINVALID, "field store_id: no store with id %q", req.storeID)), nil
@@ -104,7 +103,7 @@ func mayWrite(ctx context.Context, q queryer, req writeRequest) (ownership, erro
 	// is kept: it was made before the site handed the store over (integrated), or the store was taken from
 	// the site by a forced move (parked). A site that never held the store is refused: the message names no
 	// store, since which store holds an id is itself another site's business.
-	handedOverAfter, movedAway, err := storeLeft(ctx, q, req.storeID, req.site, req.receivedAt)
+	handedOverAfter, movedAway, err := storeLeft(ctx, l.q, req.storeID, req.site, req.receivedAt)
 	if err != nil {
 		return ownership{}, err
 	}

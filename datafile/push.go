@@ -68,8 +68,9 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		if err != nil {
 			return err
 		}
-		checks := newStmtCache(tx)
-		defer checks.close()
+		stmts := newStmtCache(tx)
+		defer stmts.close()
+		checks := newLookups(stmts)
 		var accepted []InRecord
 		for _, r := range records {
 			if source, seq, ok := splitSyncOutID(r.SyncOutID); ok {
@@ -135,7 +136,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 }
 
 // checkPushed decides whether a remote may write a pushed record at all.
-func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (code, msg string, err error) {
+func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) (code, msg string, err error) {
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
@@ -144,7 +145,7 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table), nil
 	}
 	if t.Kind == Master {
-		o, err := mayWrite(ctx, tx, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})
+		o, err := mayWrite(ctx, look, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})
 		if err != nil {
 			return "", "", err
 		}
@@ -171,7 +172,7 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action), nil
 	}
 	var existing sql.NullString
-	err = tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, r.RecordID).Scan(&existing)
+	err = look.q.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, r.RecordID).Scan(&existing)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", "", err // a failing datafile is retried by the remote, not a verdict on the record
 	}
@@ -181,7 +182,7 @@ func checkPushed(ctx context.Context, tx queryer, siteID int64, r *InRecord) (co
 		r.absent = true
 	}
 	for _, storeID := range stores {
-		o, err := mayWrite(ctx, tx, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t, storeID: storeID})
+		o, err := mayWrite(ctx, look, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t, storeID: storeID})
 		switch {
 		case err != nil:
 			return "", "", err // a failing datafile is retried by the remote, not a verdict on the record

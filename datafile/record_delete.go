@@ -41,7 +41,7 @@ func (db *DB) deleteRecord(ctx context.Context, tableName, id string, force bool
 		if existing == nil {
 			return errorf(ENOTFOUND, "no %s with id %q", t.Name, id)
 		}
-		if err := (writer{settings: s}).checkOwnership(ctx, tx, t, existing.StoreID()); err != nil {
+		if err := (writer{settings: s, look: newLookups(tx)}).checkOwnership(ctx, t, existing.StoreID()); err != nil {
 			return err
 		}
 		for _, ref := range referrers(t.Name) {

@@ -10,15 +10,16 @@ import (
 	"github.com/google/uuid"
 )
 
-// writer holds what every local write checks: who this datafile is.
+// writer holds what every local write checks: who this datafile is, and the lookups of its transaction.
 type writer struct {
 	settings Settings
+	look     *lookups
 }
 
 // checkOwnership refuses a local write of store data of storeID (or of master data) that this site may not
 // make; mayWrite decides.
-func (w writer) checkOwnership(ctx context.Context, tx queryer, t *Table, storeID string) error {
-	o, err := mayWrite(ctx, tx, writeRequest{path: localWrite, role: w.settings.Role, site: w.settings.ThisSiteID, table: t, storeID: storeID})
+func (w writer) checkOwnership(ctx context.Context, t *Table, storeID string) error {
+	o, err := mayWrite(ctx, w.look, writeRequest{path: localWrite, role: w.settings.Role, site: w.settings.ThisSiteID, table: t, storeID: storeID})
 	if err != nil || o.verdict == writeAllowed {
 		return err
 	}
@@ -43,14 +44,14 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 		if err != nil {
 			return err
 		}
-		w := writer{settings: s}
 		rs, err := newRecordStore(ctx, tx, t)
 		if err != nil {
 			return err
 		}
 		defer rs.close()
-		cache := newStmtCache(tx)
-		defer cache.close()
+		stmts := newStmtCache(tx)
+		defer stmts.close()
+		w := writer{settings: s, look: newLookups(stmts)}
 		// An import can be millions of records: ctx is checked once a record rather than watched by a
 		// goroutine for each statement.
 		quiet := context.WithoutCancel(ctx)
@@ -65,7 +66,7 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 			if err != nil {
 				return recordError(n, raw, err)
 			}
-			id, err := w.put(quiet, cache, rs, raw)
+			id, err := w.put(quiet, rs, raw)
 			if err != nil {
 				return recordError(n, raw, err)
 			}
@@ -101,7 +102,7 @@ func nothingWritten(hint string) string {
 	return "; nothing was written"
 }
 
-func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (string, error) {
+func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (string, error) {
 	t := rs.t
 	if v, given := raw["id"]; given {
 		id, ok := v.(string)
@@ -118,37 +119,29 @@ func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[st
 	// Most records of a bulk import are new: write them as new first, and only when the id turns out to be
 	// taken read the record as it stands and merge. A record that is not valid as new (an update naming
 	// only some fields) goes the long way too, which also gives the right error when it is invalid.
-	if inserted, err := w.putNew(ctx, tx, rs, raw); err != nil || inserted {
+	if inserted, err := w.putNew(ctx, rs, raw); err != nil || inserted {
 		return id, err
 	}
 	existing, err := rs.load(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
-		// A line belongs to its invoice's store; saying so twice is optional.
-		if invoiceID, ok := raw["invoice_id"].(string); ok {
-			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
-				raw[StoreField] = storeID
-			}
-		}
-	}
 	rec, err := t.normalise(raw, existing)
 	if err != nil {
 		return "", err
 	}
 	if t.Kind == StoreData && existing != nil {
-		if err := w.checkOwnership(ctx, tx, t, existing.StoreID()); err != nil {
+		if err := w.checkOwnership(ctx, t, existing.StoreID()); err != nil {
 			return "", err
 		}
 		if existing.StoreID() != rec.StoreID() {
 			return "", errors.New("field store_id: a record cannot move to another store")
 		}
 	}
-	if err := w.checkOwnership(ctx, tx, t, rec.StoreID()); err != nil {
+	if err := w.checkOwnership(ctx, t, rec.StoreID()); err != nil {
 		return "", err
 	}
-	if err := checkRefs(ctx, tx, rec); err != nil {
+	if err := w.look.checkRefs(ctx, rec); err != nil {
 		return "", err
 	}
 	if err := rs.write(ctx, rec); err != nil {
@@ -159,11 +152,13 @@ func (w writer) put(ctx context.Context, tx queryer, rs *recordStore, raw map[st
 
 // putNew writes raw as a new record when it is valid as one; inserted is false when it is not, or when
 // its id is taken, and nothing was written.
-func (w writer) putNew(ctx context.Context, tx queryer, rs *recordStore, raw map[string]any) (inserted bool, err error) {
+func (w writer) putNew(ctx context.Context, rs *recordStore, raw map[string]any) (inserted bool, err error) {
 	t := rs.t
 	if t.Name == "invoice_line" && raw[StoreField] == nil {
+		// A line belongs to its invoice's store; saying so twice is optional. Filled in here, it is there
+		// for the long way too.
 		if invoiceID, ok := raw["invoice_id"].(string); ok {
-			if storeID, err := invoiceStoreOf(ctx, tx, invoiceID); err == nil {
+			if storeID, err := w.look.invoiceStoreOf(ctx, invoiceID); err == nil {
 				raw[StoreField] = storeID
 			}
 		}
@@ -172,7 +167,7 @@ func (w writer) putNew(ctx context.Context, tx queryer, rs *recordStore, raw map
 	if err != nil {
 		return false, nil
 	}
-	if w.checkOwnership(ctx, tx, t, rec.StoreID()) != nil || checkLineStore(ctx, tx, rec) != nil {
+	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil {
 		return false, nil
 	}
 	taken, err := rs.insertNew(ctx, rec)

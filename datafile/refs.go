@@ -7,44 +7,81 @@ import (
 	"fmt"
 )
 
+// lookups answers the questions that writing a record asks of the datafile (does a referenced record
+// exist, which store an invoice is in, where a store is), remembering the answers for the rest of one
+// transaction: invoice lines repeat the same invoice, store and items thousands of times. Only answers
+// that later writes cannot change are kept, and forget drops them all before a step that deletes.
+type lookups struct {
+	q            queryer
+	exists       map[string]bool // "table\x00id" of records known to exist
+	invoiceStore map[string]string
+	stores       map[string]storeState
+}
+
+// storeState is where a store is active, and whether it is moving away.
+type storeState struct {
+	site   int64
+	moving bool
+}
+
+func newLookups(q queryer) *lookups {
+	return &lookups{q: q, exists: map[string]bool{}, invoiceStore: map[string]string{}, stores: map[string]storeState{}}
+}
+
+// forget drops the remembered answers, before a step that may delete records.
+func (l *lookups) forget() {
+	clear(l.exists)
+	clear(l.invoiceStore)
+	clear(l.stores)
+}
+
 // refExists reports whether table holds a record with id.
-func refExists(ctx context.Context, tx queryer, table, id string) (bool, error) {
-	cache, _ := tx.(*stmtCache)
-	if cache != nil && cache.exists[table+"\x00"+id] {
+func (l *lookups) refExists(ctx context.Context, table, id string) (bool, error) {
+	if l.exists[table+"\x00"+id] {
 		return true, nil
 	}
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+	err := l.q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	if err == nil && cache != nil {
-		cache.exists[table+"\x00"+id] = true
+	if err == nil {
+		l.exists[table+"\x00"+id] = true
 	}
 	return err == nil, err
 }
 
-// invoiceStoreOf returns the store of an invoice.
-func invoiceStoreOf(ctx context.Context, tx queryer, invoiceID string) (string, error) {
-	cache, _ := tx.(*stmtCache)
-	if cache != nil {
-		if s, ok := cache.invoiceStore[invoiceID]; ok {
-			return s, nil
-		}
+// invoiceStoreOf returns the store of an invoice, and sql.ErrNoRows when there is no such invoice.
+func (l *lookups) invoiceStoreOf(ctx context.Context, invoiceID string) (string, error) {
+	if s, ok := l.invoiceStore[invoiceID]; ok {
+		return s, nil
 	}
 	var storeID string
-	if err := tx.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err != nil {
+	if err := l.q.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err != nil {
 		return "", err
 	}
-	if cache != nil {
-		cache.invoiceStore[invoiceID] = storeID
-	}
+	l.invoiceStore[invoiceID] = storeID
 	return storeID, nil
+}
+
+// store returns where a store is active and whether it is moving, and sql.ErrNoRows when there is no such
+// store. Integration writes store records before any store data and forgets after them, and central
+// completes a handover only after the push's records are written.
+func (l *lookups) store(ctx context.Context, storeID string) (storeState, error) {
+	if s, ok := l.stores[storeID]; ok {
+		return s, nil
+	}
+	var s storeState
+	if err := l.q.QueryRowContext(ctx, `SELECT site_id, moving_to_site_id IS NOT NULL FROM store WHERE id = ?`, storeID).Scan(&s.site, &s.moving); err != nil {
+		return s, err
+	}
+	l.stores[storeID] = s
+	return s, nil
 }
 
 // checkRefs confirms that every reference of rec points at a record that exists, and that a line's store
 // is its invoice's.
-func checkRefs(ctx context.Context, tx queryer, rec Record) error {
+func (l *lookups) checkRefs(ctx context.Context, rec Record) error {
 	for _, f := range rec.Table.Fields {
 		if f.Type != Ref {
 			continue
@@ -53,7 +90,7 @@ func checkRefs(ctx context.Context, tx queryer, rec Record) error {
 		if id == "" {
 			continue
 		}
-		ok, err := refExists(ctx, tx, f.Ref, id)
+		ok, err := l.refExists(ctx, f.Ref, id)
 		if err != nil {
 			return err
 		}
@@ -61,17 +98,17 @@ func checkRefs(ctx context.Context, tx queryer, rec Record) error {
 			return fmt.Errorf("field %s: no %s with id %q", f.Name, f.Ref, id)
 		}
 	}
-	return checkLineStore(ctx, tx, rec)
+	return l.checkLineStore(ctx, rec)
 }
 
 // checkLineStore confirms that an invoice line's store is its invoice's: the one rule about references
 // that the schema's foreign keys do not enforce.
-func checkLineStore(ctx context.Context, tx queryer, rec Record) error {
+func (l *lookups) checkLineStore(ctx context.Context, rec Record) error {
 	if rec.Table.Name != "invoice_line" {
 		return nil
 	}
 	invoiceID, _ := rec.Values["invoice_id"].(string)
-	invoiceStore, err := invoiceStoreOf(ctx, tx, invoiceID)
+	invoiceStore, err := l.invoiceStoreOf(ctx, invoiceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("field invoice_id: no invoice with id %q", invoiceID)
 	}
