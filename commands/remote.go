@@ -77,6 +77,12 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 	return db, client, s, nil
 }
 
+// newSyncRemote is the sync cycle of a remote datafile as every command runs it: three retries of a failed
+// request within a cycle, and the cycle ends after the batch in flight once stop is closed.
+func newSyncRemote(db *datafile.DB, client *syncengine.Client, log *slog.Logger, progress syncengine.Progress, stop <-chan struct{}) *syncengine.Remote {
+	return &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: stop}
+}
+
 // claimSync claims the datafile for one sync cycle. Two cycles on one datafile at once would each push
 // what the other is pushing, and a retried older batch could then land after a newer one. With wait set
 // (the sync service) it waits for the other cycle to end, logging once that it waits; otherwise it fails

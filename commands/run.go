@@ -57,7 +57,7 @@ func (env *Env) runRun(c *cli.Context) error {
 	// Requests run to the end of their batch even after a signal: stopping between batches keeps a
 	// half-received batch from being thrown away.
 	work := context.WithoutCancel(c.Context)
-	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
+	remote := newSyncRemote(db, client, log, progress, c.Context.Done())
 	for {
 		lock, err := claimSync(c.Context, db, log, !c.Bool("once"))
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
-	"github.com/msupply-foundation/msupply-sync/syncengine"
 )
 
 func (env *Env) syncCommand() *cli.Command {
@@ -152,7 +151,7 @@ func (env *Env) runSyncRetrieve(c *cli.Context) error {
 	}
 	defer lock.Release()
 	bar, progress := env.newProgress()
-	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: c.Context.Done()}
+	remote := newSyncRemote(db, client, log, progress, c.Context.Done())
 	res, err := remote.Cycle(context.WithoutCancel(c.Context), false)
 	bar.Finish()
 	if err != nil {

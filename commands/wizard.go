@@ -119,7 +119,7 @@ func (a *wizardActions) FirstSync(ctx context.Context) error {
 	}
 	defer lock.Release()
 	bar, progress := a.env.newProgress()
-	remote := &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: ctx.Done()}
+	remote := newSyncRemote(db, client, log, progress, ctx.Done())
 	res, err := remote.Cycle(context.WithoutCancel(ctx), true)
 	bar.Finish()
 	if err != nil {

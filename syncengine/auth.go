@@ -38,7 +38,7 @@ type cachedCredential struct {
 // credential is remembered in memory, keyed by a keyed hash (never the credential itself), and forgotten
 // as soon as the site's password, hardware ID or block state changes (its auth_version moves).
 type authenticator struct {
-	db          CentralDatafile
+	db          SiteAuthStore
 	maxFailures int
 	now         func() time.Time
 	key         []byte
@@ -50,7 +50,7 @@ type authenticator struct {
 	cache map[string]cachedCredential
 }
 
-func newAuthenticator(db CentralDatafile, maxFailures, concurrentHashes int, now func() time.Time) (*authenticator, error) {
+func newAuthenticator(db SiteAuthStore, maxFailures, concurrentHashes int, now func() time.Time) (*authenticator, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err

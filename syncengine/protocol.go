@@ -5,6 +5,8 @@ package syncengine
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
 // API paths of the v5 protocol.
@@ -99,12 +101,8 @@ type PushResponse struct {
 	Parked []Rejection `json:"parked,omitempty"`
 }
 
-// Rejection says why a pushed record was refused.
-type Rejection struct {
-	SyncOutID string `json:"syncOutId"`
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-}
+// Rejection says why a pushed record was refused or parked; the datafile decides it.
+type Rejection = datafile.Rejection
 
 // AcknowledgeRequest is the body of POST acknowledged_records.
 type AcknowledgeRequest struct {

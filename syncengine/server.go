@@ -32,21 +32,31 @@ const (
 
 // CentralDatafile is what the server needs of the central datafile.
 type CentralDatafile interface {
-	SiteAuthByName(ctx context.Context, name string) (datafile.SiteAuth, error)
-	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
-	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
-	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
-	RecordSyncCompleted(ctx context.Context, siteID int64) error
-	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
+	SiteAuthStore
+	SiteStatusStore
 	UpdateSiteType(ctx context.Context, siteID int64, siteType string) error
+	RecordSyncCompleted(ctx context.Context, siteID int64) error
 	CentralRecords(ctx context.Context, after int64, limit int) ([]datafile.OutRecord, int64, error)
 	QueuedRecords(ctx context.Context, siteID int64, limit int) ([]datafile.OutRecord, int64, error)
 	Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error)
 	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
 	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
 	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64, handedOver []string) (datafile.PushResult, error)
-	SiteSummaries(ctx context.Context) ([]datafile.SiteSummary, error)
 	RetryParked(ctx context.Context) (datafile.IntegrationResult, error)
+}
+
+// SiteAuthStore is what authenticating a site needs of the central datafile.
+type SiteAuthStore interface {
+	SiteAuthByName(ctx context.Context, name string) (datafile.SiteAuth, error)
+	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
+	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
+	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
+	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
+}
+
+// SiteStatusStore is what the metrics of every site's sync state need.
+type SiteStatusStore interface {
+	SiteSummaries(ctx context.Context) ([]datafile.SiteSummary, error)
 }
 
 // Server serves the v5 sync API of a central datafile, with /healthz and /metrics.
@@ -499,12 +509,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	}
 	rejections, result := pushed.Rejections, pushed.Integration
 	resp := PushResponse{IntegrationStarted: true, HighWater: pushed.HighWater}
-	for _, rj := range rejections {
-		resp.Rejected = append(resp.Rejected, Rejection(rj))
-	}
-	for _, p := range pushed.Parked {
-		resp.Parked = append(resp.Parked, Rejection(p))
-	}
+	resp.Rejected, resp.Parked = rejections, pushed.Parked
 	if len(pushed.Parked) > 0 {
 		s.log.Warn("pushed records parked: kept, and integrated once they can be ('msupply-sync sync parked')", "site", site.Name,
 			"parked", len(pushed.Parked), "first_reason", pushed.Parked[0].Message)
@@ -581,7 +586,7 @@ func newMetrics() *metrics {
 // siteCollector reports each site's sync state from the datafile when metrics are scraped, so the numbers
 // are never stale and cost nothing between scrapes.
 type siteCollector struct {
-	db  CentralDatafile
+	db  SiteStatusStore
 	log *slog.Logger
 }
 
