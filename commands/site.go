@@ -142,16 +142,12 @@ func lastSyncColour(col colourer, v siteView) string {
 }
 
 // siteViews adds to each site what the central server knows of its sync: how long ago, what waits for it.
-func siteViews(ctx context.Context, db *datafile.DB, sites []datafile.Site, now time.Time) ([]siteView, error) {
+func siteViews(sites []datafile.Site, now time.Time) []siteView {
 	views := make([]siteView, 0, len(sites))
 	for _, s := range sites {
-		queued, err := db.QueuedForSite(ctx, s.ID, "")
-		if err != nil {
-			return nil, err
-		}
-		views = append(views, newSiteView(s, queued, now))
+		views = append(views, newSiteView(s, now))
 	}
-	return views, nil
+	return views
 }
 
 // siteSortKeys compares two sites on one column.
@@ -255,7 +251,7 @@ func (env *Env) runSiteList(c *cli.Context) error {
 		return 0
 	})
 	now := time.Now()
-	views, err := siteViews(c.Context, db, sites, now)
+	views := siteViews(sites, now)
 	if err != nil {
 		return err
 	}
@@ -282,7 +278,7 @@ func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) erro
 		return err
 	}
 	now := time.Now()
-	views, err := siteViews(c.Context, db, []datafile.Site{s}, now)
+	views := siteViews([]datafile.Site{s}, now)
 	if err != nil {
 		return err
 	}

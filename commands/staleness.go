@@ -63,8 +63,8 @@ type siteView struct {
 	ParkedRecords      int    `json:"parked_records"`
 }
 
-func newSiteView(s datafile.Site, queued int, now time.Time) siteView {
-	v := siteView{Site: s, Staleness: staleness(s.LastSyncAt, now), QueuedRecords: queued, UnsentRecords: s.UnsentRecords, ParkedRecords: s.Parked}
+func newSiteView(s datafile.Site, now time.Time) siteView {
+	v := siteView{Site: s, Staleness: staleness(s.LastSyncAt, now), QueuedRecords: s.Queued, UnsentRecords: s.UnsentRecords, ParkedRecords: s.Parked}
 	if s.LastSyncAt != nil {
 		secs := int64(now.Sub(*s.LastSyncAt).Seconds())
 		v.LastSyncAgoSeconds = &secs

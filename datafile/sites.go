@@ -36,7 +36,9 @@ type Site struct {
 	// LastContactAt is when the site last made an authenticated request, to the minute.
 	LastContactAt *time.Time `json:"last_contact_at"`
 	// Parked counts the records this site pushed that central holds back ('sync parked').
-	Parked        int  `json:"-"`
+	Parked int `json:"-"`
+	// Queued counts the records central holds for this site to pull.
+	Queued        int  `json:"-"`
 	FailedLogins  int  `json:"-"`
 	UnsentRecords int  `json:"-"`
 	HasPassword   bool `json:"-"`
@@ -49,14 +51,15 @@ func (s Site) HasSynced() bool {
 }
 
 const siteColumns = `id, code, name, type, password_hash <> '', hardware_id, failed_logins, blocked, last_sync_at, last_contact_at, unsent_records,
-	(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id AND site.id <> 1)`
+	(SELECT count(*) FROM sync_buffer WHERE sync_buffer.source_site_id = site.id AND site.id <> 1),
+	(SELECT count(*) FROM sync_queue WHERE sync_queue.site_id = site.id)`
 
 // scanSite reads the siteColumns of a row, and into extra the columns selected after them.
 func scanSite(row scanner, extra ...any) (Site, error) {
 	var s Site
 	var lastSync, lastContact sql.NullString
 	dest := append([]any{&s.ID, &s.Code, &s.Name, &s.Type, &s.HasPassword, &s.HardwareID, &s.FailedLogins, &s.Blocked,
-		&lastSync, &lastContact, &s.UnsentRecords, &s.Parked}, extra...)
+		&lastSync, &lastContact, &s.UnsentRecords, &s.Parked, &s.Queued}, extra...)
 	err := row.Scan(dest...)
 	if err != nil {
 		return s, err
