@@ -14,12 +14,15 @@ import (
 	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
-// TestCommittedWritesSurviveAPowerCut copies the datafile and its WAL at random moments while records are
-// being committed, as a power cut would leave them, and opens each copy: it must pass SQLite's integrity
-// check and hold every batch whose commit had returned before the copy began. Checkpoints are turned off
-// for the writer so that the main file stays still and the WAL only grows, which is what makes a copy
-// taken over time equal to a disk frozen at one instant.
-func TestCommittedWritesSurviveAPowerCut(t *testing.T) {
+// TestCommittedWritesSurviveAProcessCrash copies the datafile and its WAL at random moments while records
+// are being committed, as a process killed at that moment would leave them, and opens each copy: it must
+// pass SQLite's integrity check and hold every batch whose commit had returned before the copy began.
+// Checkpoints are turned off for the writer so that the main file stays still and the WAL only grows, which
+// is what makes a copy taken over time equal to the files frozen at one instant.
+//
+// A copy reads the operating system's cache, not the disk, so this cannot tell whether commits reach the
+// disk before they return: that is synchronous=FULL, which TestOpenPragmas checks is in force.
+func TestCommittedWritesSurviveAProcessCrash(t *testing.T) {
 	db := MustOpenCentral(t)
 	ctx := context.Background()
 	db.SQL().SetMaxOpenConns(1)
