@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msupply-foundation/msupply-sync/commands"
 	"github.com/rogpeppe/go-internal/testscript"
 	_ "modernc.org/sqlite"
 )
@@ -38,6 +39,11 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"msupply-sync": func() {
 			detachTerminal()
+			// Scripts move the clock on with MSUPPLY_TEST_TIME_OFFSET rather than sleep; only the test
+			// binary reads it.
+			if offset, err := time.ParseDuration(os.Getenv("MSUPPLY_TEST_TIME_OFFSET")); err == nil {
+				commands.Clock = func() time.Time { return time.Now().Add(offset) }
+			}
 			os.Exit(run())
 		},
 	})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -142,6 +143,10 @@ func flagString(c *cli.Context, name string) string {
 	return c.String(name)
 }
 
+// Clock is the time every datafile the commands open goes by. The test binary moves it on, so that
+// scripts can let an unlock window run out without sleeping.
+var Clock = time.Now
+
 // openDatafile opens the datafile named on the command line, with the authorisation code if one was given.
 func openDatafile(c *cli.Context) (*datafile.DB, error) {
 	db, err := datafile.Open(c.Context, flagString(c, "datafile"))
@@ -151,6 +156,7 @@ func openDatafile(c *cli.Context) (*datafile.DB, error) {
 		}
 		return nil, err
 	}
+	db.SetClock(Clock)
 	if code := flagString(c, "auth-code"); code != "" {
 		db.SetAuthCode(code)
 	}

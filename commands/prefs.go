@@ -89,7 +89,7 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 			v.SiteName = site.Name
 		}
 	}
-	if time.Now().Before(s.UnlockedUntil) {
+	if Clock().Before(s.UnlockedUntil) {
 		v.Locked = false
 		v.UnlockedUntil = &s.UnlockedUntil
 	}

@@ -250,7 +250,7 @@ func (env *Env) runSiteList(c *cli.Context) error {
 		}
 		return 0
 	})
-	now := time.Now()
+	now := Clock()
 	views := siteViews(sites, now)
 	if err != nil {
 		return err
@@ -277,7 +277,7 @@ func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) erro
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := Clock()
 	views := siteViews([]datafile.Site{s}, now)
 	if err != nil {
 		return err

@@ -214,7 +214,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := Clock()
 	v := remoteStatus{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
 		LastSyncAt: st.LastSuccessAt, ServerQueueLength: st.ServerQueueLength, Initialisation: "new",
 		Staleness: staleness(st.LastSuccessAt, now)}
@@ -284,7 +284,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := Clock()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
 		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, LastContactAt: s.LastContactAt, Staleness: staleness(s.LastSyncAt, now),
