@@ -55,13 +55,10 @@ func (db *DB) GenerateForCentral(ctx context.Context) (int64, error) {
 			if t.Kind != StoreData {
 				continue
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
-				SELECT ?, id, 'update', store_id, NULL FROM `+t.Name+`
-				WHERE store_id IN (SELECT id FROM store WHERE site_id = ?) ORDER BY id`, t.Name, s.ThisSiteID)
+			k, err := logCopies(ctx, tx, t.Name, `id, 'update', store_id`, `WHERE store_id IN (SELECT id FROM store WHERE site_id = ?)`, s.ThisSiteID)
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
 			n += k
 		}
 		return nil
@@ -101,28 +98,31 @@ func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster 
 		if !includeMaster || siteID != 0 {
 			return nil
 		}
-		for _, table := range []string{"site", "store"} {
-			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
-				SELECT ?, CAST(id AS TEXT), 'update', NULL, NULL FROM `+table+` ORDER BY id`, table)
-			if err != nil {
-				return err
-			}
-			k, _ := res.RowsAffected()
-			n += k
-		}
+		tables := []string{"site", "store"}
 		for _, t := range Tables() {
-			if t.Kind != Master {
-				continue
+			if t.Kind == Master {
+				tables = append(tables, t.Name)
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
-				SELECT ?, id, 'update', NULL, NULL FROM `+t.Name+` ORDER BY id`, t.Name)
+		}
+		for _, table := range tables {
+			k, err := logCopies(ctx, tx, table, `CAST(id AS TEXT), 'update', NULL`, ``)
 			if err != nil {
 				return err
 			}
-			k, _ := res.RowsAffected()
 			n += k
 		}
 		return nil
 	})
 	return n, err
+}
+
+// logCopies writes a change-log entry for every record of table that where selects, as a local write, so
+// that every reader of the log gets a fresh copy. columns gives the record id, action and store of each.
+func logCopies(ctx context.Context, tx *sql.Tx, table, columns, where string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id)
+		SELECT ?, `+columns+`, NULL FROM `+table+` `+where+` ORDER BY id`, append([]any{table}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -46,28 +46,34 @@ func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]Out
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
 		return nil, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog
-		WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
+	out, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, 0, err
+	}
+	return out, maxCursor, nil
+}
+
+// readChanges reads the change-log entries that where selects, in its order, each with its record's
+// current content.
+func readChanges(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]OutRecord, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog `+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	var out []OutRecord
 	for rows.Next() {
 		var r OutRecord
 		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
 			rows.Close()
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	if err := fillPayloads(ctx, tx, out); err != nil {
-		return nil, 0, err
-	}
-	return out, maxCursor, nil
+	return out, fillPayloads(ctx, tx, out)
 }
 
 // QueuedRecords returns up to limit entries of a site's queue, oldest first, and how many it holds.

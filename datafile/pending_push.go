@@ -48,27 +48,12 @@ func pendingPush(ctx context.Context, tx *sql.Tx, limit int) ([]OutRecord, int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL`, after).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog
-		WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL ORDER BY cursor LIMIT ?`, after, limit)
+	out, err := readChanges(ctx, tx, `WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL ORDER BY cursor LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []OutRecord
-	for rows.Next() {
-		var r OutRecord
-		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		r.SyncOutID = source + ":" + strconv.FormatInt(r.Cursor, 10)
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	if err := fillPayloads(ctx, tx, out); err != nil {
-		return nil, 0, err
+	for i := range out {
+		out[i].SyncOutID = source + ":" + strconv.FormatInt(out[i].Cursor, 10)
 	}
 	return out, total - int64(len(out)), nil
 }
