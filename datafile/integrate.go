@@ -29,11 +29,11 @@ type bufferWriter struct {
 
 func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter, error) {
 	// The latest state received for a record replaces an older one still waiting.
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at, attempts, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at, attempts, error, held)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_site_id, table_name, record_id) DO UPDATE SET
 			action = excluded.action, data = excluded.data, received_at = excluded.received_at,
-			attempts = excluded.attempts, error = excluded.error`)
+			attempts = excluded.attempts, error = excluded.error, held = excluded.held`)
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +42,9 @@ func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter
 
 func (b *bufferWriter) close() { b.stmt.Close() }
 
-// add buffers r; reason, when not empty, is why it could not be integrated on its first attempt.
-func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason string) error {
+// add buffers r; reason, when not empty, is why it could not be integrated on its first attempt, and held
+// keeps it for an administrator, never to be retried.
+func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason string, held bool) error {
 	action := strings.ToLower(r.Action)
 	recordID := r.RecordID
 	var data any
@@ -63,7 +64,7 @@ func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason
 	if reason != "" {
 		attempts, why = 1, reason
 	}
-	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now, attempts, why)
+	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now, attempts, why, held)
 	return err
 }
 
@@ -282,7 +283,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		}
 		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked, absent: r.absent}
 		if action == "merge" {
-			if err := buf.add(ctx, in.source, r, ""); err != nil {
+			if err := buf.add(ctx, in.source, r, "", false); err != nil {
 				return err
 			}
 			continue
@@ -302,7 +303,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if !errors.Is(err, errDrop) && !errors.As(err, &de) && !isConstraintError(err) {
 			return fmt.Errorf("integrate %s %s: %w", r.Table, r.RecordID, err)
 		}
-		if err := buf.add(ctx, in.source, r, err.Error()); err != nil {
+		if err := buf.add(ctx, in.source, r, err.Error(), in.holds(err)); err != nil {
 			return err
 		}
 		if in.role == RoleCentral {
@@ -372,7 +373,7 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 	var last int64
 	for {
 		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data, received_at FROM sync_buffer
-			WHERE source_site_id = ? AND table_name = ? AND action = ? AND id > ? ORDER BY id LIMIT ?`,
+			WHERE source_site_id = ? AND table_name = ? AND action = ? AND id > ? AND held = 0 ORDER BY id LIMIT ?`,
 			in.source, table, action, last, integrateChunk)
 		if err != nil {
 			return err
@@ -409,7 +410,8 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 					return fmt.Errorf("integrate %s %s: %w", table, r.recordID, err)
 				}
 				res.Failed++
-				if _, err := in.tx.ExecContext(ctx, `UPDATE sync_buffer SET attempts = attempts + 1, error = ? WHERE id = ?`, err.Error(), r.id); err != nil {
+				if _, err := in.tx.ExecContext(ctx, `UPDATE sync_buffer SET attempts = attempts + 1, error = ?, held = ? WHERE id = ?`,
+					err.Error(), in.holds(err), r.id); err != nil {
 					return err
 				}
 				continue
@@ -419,6 +421,25 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 			}
 		}
 	}
+}
+
+// holds reports whether central keeps a record that failed with err for an administrator, never to retry
+// it: its store has left the site that sent it (see mayWrite), which has dropped its copy.
+func (in *integrator) holds(err error) bool {
+	return in.role == RoleCentral && errors.Is(err, errDrop)
+}
+
+// returnToSource queues a record written on central from the buffer back to the site that sent it, when its
+// store has moved to that site since central received it: the site dropped its copy when the store left
+// it, and the queue the move filled was read before central had the record.
+func (in *integrator) returnToSource(ctx context.Context, table, id, storeID, receivedAt string) error {
+	if in.role != RoleCentral || receivedAt == "" {
+		return nil
+	}
+	_, err := in.tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+		SELECT ?, ?, ?, ?, 'update' WHERE EXISTS (SELECT 1 FROM store_move WHERE store_id = ? AND to_site_id = ?
+			AND how IS NOT NULL AND completed_at >= ?)`, in.source, table, id, storeID, storeID, in.source, receivedAt)
+	return err
 }
 
 func (in *integrator) apply(ctx context.Context, table string, r bufferRow) error {
@@ -505,14 +526,20 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 				return errorf(EINVALID, "%v", refErr)
 			}
 		}
-		if err != nil || !taken {
+		if err != nil {
 			return err
+		}
+		if !taken {
+			return in.returnToSource(ctx, t.Name, rec.ID(), rec.StoreID(), r.receivedAt)
 		}
 	}
 	if err := in.look.checkRefs(ctx, rec); err != nil {
 		return errorf(EINVALID, "%v", err)
 	}
-	return rs.write(ctx, rec)
+	if err := rs.write(ctx, rec); err != nil {
+		return err
+	}
+	return in.returnToSource(ctx, t.Name, rec.ID(), rec.StoreID(), r.receivedAt)
 }
 
 func (in *integrator) upsertSite(ctx context.Context, r bufferRow) error {
@@ -603,6 +630,10 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		if in.unpushed[t.Name+"\x00"+id] {
 			return errDrop
 		}
+		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return in.returnToSource(ctx, t.Name, id, storeID, receivedAt)
 	}
 	_, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE id = ?`, id)
 	return err

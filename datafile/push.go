@@ -85,7 +85,7 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 				return err
 			}
 			if code == parkStoreMovedAway {
-				if err := buf.add(ctx, siteID, r, msg); err != nil {
+				if err := buf.add(ctx, siteID, r, msg, true); err != nil {
 					return err
 				}
 				res.Parked = append(res.Parked, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: msg})

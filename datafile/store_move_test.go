@@ -101,10 +101,18 @@ func TestChangesBufferedBeforeAHandoverAreStillIntegrated(t *testing.T) {
 	if pushed, err := fx.db.ReceivePush(ctx, fx.north.ID, nil, 0, []string{fx.r.ID}); err != nil || pushed.HandedOver != 1 {
 		t.Fatalf("handover: %+v %v", pushed, err)
 	}
+	// The store comes back to North before the line's item arrives: North dropped the line when it handed
+	// the store over, so once central can write it, it is queued to North again.
+	if _, st, err := fx.db.MoveStore(ctx, "R", "North", false); err != nil || st.SiteID != fx.north.ID {
+		t.Fatalf("move back from South, which never synced: %+v %v", st, err)
+	}
 	mustPut(t, fx.db, "item", `{"id":"item-later"}`)
 	res, err := fx.db.RetryParked(ctx)
 	if err != nil || res.Integrated != 1 {
 		t.Fatalf("retry: %+v %v, want the line North wrote before handing over integrated", res, err)
+	}
+	if n := queryInt(t, fx.db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'line-wait'`, fx.north.ID); n != 1 {
+		t.Fatalf("the line is not queued back to North (%d)", n)
 	}
 }
 
@@ -127,6 +135,23 @@ func TestLateChangesAfterAForcedMoveAreParked(t *testing.T) {
 	}
 	if res, err := fx.db.RetryParked(ctx); err != nil || res.Integrated != 0 {
 		t.Fatalf("retry integrated a change the store's new site never saw: %+v %v", res, err)
+	}
+	// Back on North, the store's late change stays with the administrator: North dropped its copy when it
+	// learnt of the move, so writing it now would leave central and North apart.
+	if _, st, err := fx.db.MoveStore(ctx, "R", "North", true); err != nil || st.SiteID != fx.north.ID {
+		t.Fatalf("move back: %+v %v", st, err)
+	}
+	if pushed, err := fx.db.ReceivePush(ctx, fx.north.ID, nil, 0, nil); err != nil || pushed.Integration.Integrated != 0 {
+		t.Fatalf("push after the store came back: %+v %v", pushed, err)
+	}
+	if res, err := fx.db.RetryParked(ctx); err != nil || res.Integrated != 0 {
+		t.Fatalf("retry after the store came back: %+v %v", res, err)
+	}
+	if _, err := fx.db.GetRecord(ctx, "stock_line", "late"); datafile.ErrorCode(err) != datafile.ENOTFOUND {
+		t.Fatalf("a held change was integrated once its store came back: %v", err)
+	}
+	if parked, err := fx.db.ParkedRecords(ctx); err != nil || len(parked) != 1 {
+		t.Fatalf("parked after the store came back: %+v %v", parked, err)
 	}
 	// South, which never held the store before, is still refused outright for another store.
 	other := mustAddStore(t, fx.db, "X", "North")

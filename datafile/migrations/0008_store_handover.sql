@@ -19,3 +19,8 @@ CREATE INDEX store_move_store ON store_move (store_id, from_site_id);
 
 -- What a run's pushes left parked on central: kept there, but not yet integrated.
 ALTER TABLE sync_log ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+
+-- Central only: a record held for an administrator is never retried. It is a change a site pushed for a
+-- store that had been taken from it by a forced move; the site has dropped its copy since, so writing the
+-- change later, even once the store is back on that site, would leave central and the site apart.
+ALTER TABLE sync_buffer ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
