@@ -132,6 +132,7 @@ func (tr *trial) central(args ...string) string {
 
 // process is a run of the binary in the background, on a datafile, as that datafile's site.
 type process struct {
+	what    string // its arguments after the datafile
 	cmd     *exec.Cmd
 	stderr  bytes.Buffer
 	done    chan struct{}
@@ -140,7 +141,7 @@ type process struct {
 
 func (tr *trial) start(df string, args ...string) *process {
 	tr.t.Helper()
-	p := &process{done: make(chan struct{})}
+	p := &process{what: strings.Join(args, " "), done: make(chan struct{})}
 	p.cmd = exec.Command(binary, append([]string{"--datafile", df}, args...)...)
 	p.cmd.Dir = tr.dir
 	p.cmd.Env = append(os.Environ(), "MSUPPLY_HARDWARE_ID="+hardwareOf(df))
@@ -477,7 +478,12 @@ func (tr *trial) verify() {
 			rows[table][fmt.Sprint(row["id"])] = row
 		}
 	}
-	for _, problem := range tr.ledger.check(rows, tr.parked(), tr.siteName) {
+	problems := tr.ledger.check(rows, tr.parked(), tr.siteName)
+	for i, problem := range problems {
+		if i == 20 {
+			tr.t.Errorf("... and %d more such problems", len(problems)-i)
+			break
+		}
 		tr.t.Error(problem)
 	}
 }

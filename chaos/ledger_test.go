@@ -135,10 +135,12 @@ func (l *ledger) check(central map[string]map[string]map[string]any, parked map[
 			problems = append(problems, fmt.Sprintf("%s %s: central holds %s, which no write gave it; writes: %s", rec.table, rec.id, got, rec.history()))
 		}
 	}
+	// Then, in an order of their own, what central holds that no write explains.
+	var unexplained []string
 	for table, rows := range central {
 		for id := range rows {
 			if l.records[table+"/"+id] == nil {
-				problems = append(problems, fmt.Sprintf("%s %s is on central but was never written", table, id))
+				unexplained = append(unexplained, fmt.Sprintf("%s %s is on central but was never written", table, id))
 			}
 		}
 	}
@@ -151,11 +153,11 @@ func (l *ledger) check(central map[string]map[string]map[string]any, parked map[
 			}
 		}
 		if !ok {
-			problems = append(problems, fmt.Sprintf("central parks %s %s from %s (%s), which that site never wrote after its store was forced away", key.table, key.id, key.site, reason))
+			unexplained = append(unexplained, fmt.Sprintf("central parks %s %s from %s (%s), which that site never wrote after its store was forced away", key.table, key.id, key.site, reason))
 		}
 	}
-	sort.Strings(problems)
-	return problems
+	sort.Strings(unexplained)
+	return append(problems, unexplained...)
 }
 
 func forcedNote(w *write) string {

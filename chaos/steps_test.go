@@ -147,8 +147,8 @@ func (tr *trial) updateStep() {
 // initialised is handed over: the move is pending until that remote has pushed everything it wrote for
 // the store. Usually that remote first gets a change it has not sent. Sometimes a pending move is taken
 // back, sometimes the store goes to central ('store remove'); in trials with forced moves half the moves
-// off a remote are forced, and the old site then writes to the store before it knows, and syncs, perhaps
-// through faults and killed: what it sends is parked on central.
+// off a remote are forced, and the old site then writes to the store before it knows, perhaps retrieves
+// first, and syncs, perhaps through faults and killed: what it sends is parked on central.
 func (tr *trial) moveStep() {
 	st := tr.randomStore()
 	from := tr.siteDF[st.SiteID]
@@ -187,6 +187,12 @@ func (tr *trial) moveStep() {
 		tr.writeStoreData(from, after) // it does not know yet
 	}
 	tr.proxy.setFaults(tr.rng.Intn(2) == 0)
+	if tr.rng.Intn(3) == 0 {
+		// It learns of the move before it pushes: it must keep what it has not sent.
+		p := tr.start(from, "sync", "retrieve")
+		p.killAfter(tr.killDelay())
+		tr.synced(from, p, p.exit())
+	}
 	tr.syncKilled(from)
 }
 
@@ -200,18 +206,28 @@ func (tr *trial) killDelay() time.Duration {
 
 // syncKilled runs one sync of a remote and kills it with SIGKILL after a random moment, or lets it finish.
 func (tr *trial) syncKilled(df string) {
-	p := tr.start(df, "run", "--remote", "--once")
+	p := tr.startSync(df)
 	p.killAfter(tr.killDelay())
 	tr.synced(df, p, p.exit())
 }
 
-// synced takes note of how a sync of df ended. One that ran to the end (0, or 3 when records were held
-// back) pushed every change df had made before it started. Exit 3 is expected only from a site that
-// wrote for a store after it was forced away: only those changes may be parked.
+// startSync starts a sync cycle of a remote: mostly 'run --remote --once', one time in four 'sync
+// retrieve', which pulls without pushing: a site may so learn that its store has been forced away while
+// it still holds changes it has not sent.
+func (tr *trial) startSync(df string) *process {
+	if tr.rng.Intn(4) == 0 {
+		return tr.start(df, "sync", "retrieve")
+	}
+	return tr.start(df, "run", "--remote", "--once")
+}
+
+// synced takes note of how a sync of df ended. A cycle that ran to the end (0, or 3 when records were
+// held back) and pushed has pushed every change df had made before it started. Exit 3 is expected only
+// from a site that wrote for a store after it was forced away: only those changes may be parked.
 func (tr *trial) synced(df string, p *process, code int) {
 	tr.t.Helper()
-	tr.event("sync %s: exit %d %s", df, code, p.errLine())
-	if code == 0 || code == 3 {
+	tr.event("%s %s: exit %d %s", p.what, df, code, p.errLine())
+	if (code == 0 || code == 3) && p.what == "run --remote --once" {
 		tr.ledger.pushed(df)
 	}
 	if code == 3 && !tr.ledger.forcedOn[df] {
@@ -219,8 +235,8 @@ func (tr *trial) synced(df string, p *process, code int) {
 	}
 }
 
-// concurrentSyncs starts sync cycles of one remote datafile at once: two 'run --remote --once', or the
-// sync service and a run, any of them perhaps killed. One cycle at a time may work on a datafile: a run
+// concurrentSyncs starts sync cycles of one remote datafile at once: two runs of startSync, or the sync
+// service and one, any of them perhaps killed. One cycle at a time may work on a datafile: a run
 // that finds another at work is refused at once, and that is expected. Sometimes it stops the service
 // instead.
 func (tr *trial) concurrentSyncs(df string) {
@@ -237,13 +253,13 @@ func (tr *trial) concurrentSyncs(df string) {
 	}
 	ps := make([]*process, runs)
 	for i := range ps {
-		ps[i] = tr.start(df, "run", "--remote", "--once")
+		ps[i] = tr.startSync(df)
 		ps[i].killAfter(tr.killDelay())
 	}
 	for _, p := range ps {
 		code := p.exit()
 		if code == 1 && strings.Contains(p.stderr.String(), lockRefuse) {
-			tr.event("sync %s: refused, another cycle is at work on it", df)
+			tr.event("%s %s: refused, another cycle is at work on it", p.what, df)
 			continue
 		}
 		tr.synced(df, p, code)
