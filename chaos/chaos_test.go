@@ -266,8 +266,8 @@ func (tr *trial) put(datafile string, table, data string) {
 // forced away from it: central parks those changes.
 func (tr *trial) quiesce() {
 	tr.t.Helper()
-	tr.stopServices()
 	tr.proxy.setFaults(false)
+	tr.stopServices()
 	last := ""
 	for round := 0; round < 10; round++ {
 		for _, df := range remotes {
@@ -451,7 +451,8 @@ func (tr *trial) verify() {
 			if df == home {
 				for _, table := range []string{"invoice", "invoice_line", "stock_line"} {
 					if held[table] != onCentral[table] {
-						tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v", df, s.store, table, held[table], onCentral[table])
+						tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v%s", df, s.store, table, held[table], onCentral[table],
+							tr.recordDifference(df, st.ID, table))
 					}
 				}
 				continue
@@ -486,6 +487,52 @@ func (tr *trial) verify() {
 		}
 		tr.t.Error(problem)
 	}
+}
+
+// recordDifference names the records of a store's table that a datafile and central do not hold alike, and
+// what the ledger knows of them.
+func (tr *trial) recordDifference(df, storeID, table string) string {
+	read := func(df string) map[string]string {
+		var list []map[string]any
+		out := tr.must(nil, "--datafile", df, "record", "list", table, "--where", "store_id="+storeID, "--output", "json")
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			tr.t.Fatal(err)
+		}
+		rows := map[string]string{}
+		for _, row := range list {
+			rows[fmt.Sprint(row["id"])] = contentOf(table, row)
+		}
+		return rows
+	}
+	here, central := read(df), read(centralDF)
+	var lines []string
+	for id, c := range central {
+		if h, ok := here[id]; !ok || h != c {
+			lines = append(lines, fmt.Sprintf("%s: central %s, %s %s", id, c, df, orAbsent(h, ok)))
+		}
+	}
+	for id, h := range here {
+		if _, ok := central[id]; !ok {
+			lines = append(lines, fmt.Sprintf("%s: central (absent), %s %s", id, df, h))
+		}
+	}
+	sort.Strings(lines)
+	for i, line := range lines {
+		if rec := tr.ledger.records[table+"/"+strings.SplitN(line, ":", 2)[0]]; rec != nil {
+			lines[i] += "; writes: " + rec.history()
+		}
+	}
+	if len(lines) > 5 {
+		lines = append(lines[:5], fmt.Sprintf("and %d more", len(lines)-5))
+	}
+	return "\n\t" + strings.Join(lines, "\n\t")
+}
+
+func orAbsent(s string, ok bool) string {
+	if !ok {
+		return "(absent)"
+	}
+	return s
 }
 
 // integrityCheck runs SQLite's own integrity check on every datafile of a trial, read-only, and has the
