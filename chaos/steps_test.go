@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
 // What a trial does between its setup and quiescence: writes, moves and syncs, each step's choices drawn
@@ -238,10 +241,14 @@ func (tr *trial) synced(df string, p *process, code int) {
 // concurrentSyncs starts sync cycles of one remote datafile at once: two runs of startSync, or the sync
 // service and one, any of them perhaps killed. One cycle at a time may work on a datafile: a run
 // that finds another at work is refused at once, and that is expected. Sometimes it stops the service
-// instead.
+// instead, or holds the datafile's lock itself while a sync starts (lockedOut).
 func (tr *trial) concurrentSyncs(df string) {
 	if tr.services[df] != nil && tr.rng.Intn(3) == 0 {
 		tr.stopService(df, tr.rng.Intn(4) == 0)
+		return
+	}
+	if tr.services[df] == nil && tr.rng.Intn(4) == 0 {
+		tr.lockedOut(df)
 		return
 	}
 	tr.proxy.setFaults(tr.rng.Intn(3) == 0)
@@ -263,6 +270,24 @@ func (tr *trial) concurrentSyncs(df string) {
 			continue
 		}
 		tr.synced(df, p, code)
+	}
+}
+
+// lockedOut holds a remote datafile's work lock as another process would, and a sync started meanwhile
+// must be refused at once. No process works on the datafile now (those killed let go of the lock when they
+// died), so the lock is free to take.
+func (tr *trial) lockedOut(df string) {
+	tr.t.Helper()
+	lock, err := datafile.TryWorkLock(filepath.Join(tr.dir, df), "chaos")
+	if err != nil {
+		tr.t.Fatalf("step %d: no sync runs on %s, yet its lock is taken: %v", tr.step, df, err)
+	}
+	defer lock.Release()
+	p := tr.startSync(df)
+	code := p.exit()
+	tr.event("%s %s while the lock is held: exit %d %s", p.what, df, code, p.errLine())
+	if code != 1 || !strings.Contains(p.stderr.String(), lockRefuse) {
+		tr.t.Errorf("step %d: %s of %s ran while another process held the datafile's lock: exit %d: %s", tr.step, p.what, df, code, p.stderr.String())
 	}
 }
 
