@@ -3,7 +3,6 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -24,25 +23,24 @@ import (
 var refusals = []string{"is not active on this site", "is being moved to another site", "no store with id", "no item with id",
 	"no name with id", "no invoice with id", "is required"}
 
-// tryPut writes records on a datafile. A refusal is expected when allowRefusal is set and returns false;
-// any other failure ends the trial.
-func (tr *trial) tryPut(df, table, data string, allowRefusal bool) bool {
+// tryPut writes records on a datafile and returns "", or, when allowRefusal is set and the datafile
+// refuses them for one of the refusals, the error; any other failure ends the trial.
+func (tr *trial) tryPut(df, table, data string, allowRefusal bool) (refused string) {
 	tr.t.Helper()
 	cmd := exec.Command(binary, "--datafile", df, "record", "put", table, "-")
 	cmd.Dir = tr.dir
-	cmd.Env = os.Environ()
 	cmd.Stdin = strings.NewReader(data)
 	out, err := cmd.CombinedOutput()
 	if err == nil {
-		return true
+		return ""
 	}
 	for _, r := range refusals {
 		if allowRefusal && strings.Contains(string(out), r) {
-			return false
+			return strings.TrimPrefix(strings.SplitN(string(out), "\n", 2)[0], "msupply-sync: error: ")
 		}
 	}
 	tr.t.Fatalf("step %d: record put %s on %s: %v %s", tr.step, table, df, err, out)
-	return false
+	return ""
 }
 
 // mayWrite says whether central lets df's site write the store's data: the store is on it, or moving to
@@ -80,9 +78,9 @@ func (tr *trial) writeStoreData(df string, st storeState) bool {
 	legit := tr.mayWrite(df, st)
 	tr.seq++
 	inv, ref := fmt.Sprintf("inv-%s-%d", st.Code, tr.seq), fmt.Sprintf("c%d", tr.seq)
-	if !tr.tryPut(df, "invoice", fmt.Sprintf(`{"id":%q,"store_id":%q,"name_id":"name-1","type":"customer_invoice","status":"new","their_ref":%q,"created_at":"2026-01-01T00:00:00Z"}`,
-		inv, st.ID, ref), true) {
-		tr.event("write %s on %s: refused (%s)", st.Code, df, st)
+	if why := tr.tryPut(df, "invoice", fmt.Sprintf(`{"id":%q,"store_id":%q,"name_id":"name-1","type":"customer_invoice","status":"new","their_ref":%q,"created_at":"2026-01-01T00:00:00Z"}`,
+		inv, st.ID, ref), true); why != "" {
+		tr.event("write %s on %s (%s): refused: %s", st.Code, df, st, why)
 		return false
 	}
 	tr.ledger.wrote(df, "invoice", inv, st.Code, map[string]string{"store_id": st.ID, "name_id": "name-1", "type": "customer_invoice"},
@@ -97,8 +95,8 @@ func (tr *trial) writeStoreData(df string, st storeState) bool {
 		lines[i] = line{fmt.Sprintf("%s-line-%d", inv, i), fmt.Sprintf("item-%03d", tr.rng.Intn(150)), 1 + tr.rng.Intn(100)}
 		fmt.Fprintf(&b, `{"id":%q,"invoice_id":%q,"item_id":%q,"quantity":%d}`+"\n", lines[i].id, inv, lines[i].item, lines[i].quantity)
 	}
-	if !tr.tryPut(df, "invoice_line", b.String(), true) {
-		tr.event("write %s on %s: invoice %s, its lines refused (%s)%s", st.Code, df, inv, st, forcedMark(legit))
+	if why := tr.tryPut(df, "invoice_line", b.String(), true); why != "" {
+		tr.event("write %s on %s (%s): invoice %s%s, its lines refused: %s", st.Code, df, st, inv, forcedMark(legit), why)
 		return false
 	}
 	for _, l := range lines {
@@ -136,8 +134,8 @@ func (tr *trial) updateStep() {
 			q := 1000 + tr.seq
 			data, content = fmt.Sprintf(`{"id":%q,"quantity":%d}`, rec.id, q), strconv.Itoa(q)
 		}
-		if !tr.tryPut(df, rec.table, data, true) {
-			tr.event("update %s %s on %s: refused (%s)", rec.table, rec.id, df, st)
+		if why := tr.tryPut(df, rec.table, data, true); why != "" {
+			tr.event("update %s %s on %s (%s): refused: %s", rec.table, rec.id, df, st, why)
 			continue
 		}
 		legit := tr.mayWrite(df, st)
