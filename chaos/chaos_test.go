@@ -273,10 +273,12 @@ func (tr *trial) quiesce() {
 			code := p.exit()
 			tr.synced(df, p, code)
 			if code == 1 && strings.Contains(p.stderr.String(), noStore) && tr.storeless(df) {
-				// Its store was moved away before it first synced: it cannot initialise, and holds nothing.
+				// Its store was moved away before it first synced: it cannot initialise, and holds nothing,
+				// until a store moving to it has been handed over.
 				tr.uninitialised[df] = true
 				continue
 			}
+			delete(tr.uninitialised, df)
 			if code != 0 && (code != 3 || !tr.ledger.forcedOn[df]) {
 				tr.t.Fatalf("sync of %s without faults failed: exit %d: %s", df, code, p.stderr.String())
 			}
@@ -290,10 +292,10 @@ func (tr *trial) quiesce() {
 	tr.t.Fatal("sync did not settle in ten rounds")
 }
 
-// storeless says whether central has no store on df's site and none moving to it.
+// storeless says whether central has no store on df's site (a store moving to it is not on it yet).
 func (tr *trial) storeless(df string) bool {
 	for _, st := range tr.storeStates() {
-		if tr.mayWrite(df, st) {
+		if st.SiteID == tr.siteID[df] {
 			return false
 		}
 	}
