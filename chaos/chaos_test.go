@@ -1,27 +1,26 @@
 // Package chaos tries to make sync lose or duplicate a record: it kills the real binary at random moments,
-// puts a proxy that cuts, delays, fails and replays requests between remotes and the central server, and
-// then checks every datafile against what was written. Trials are seeded; a failure prints its seed, and
+// puts a proxy that cuts, delays, fails and replays requests between remotes and the central server, moves
+// stores between sites while they hold unsent changes, runs sync cycles on one datafile at once, and then
+// checks every datafile against what was written. Trials are seeded; a failure prints its seed, and
 // CHAOS_SEED=N reruns that trial. CHAOS_TRIALS=N sets how many trials run (a few by default), with seeds
-// from CHAOS_SEED_BASE (default: the clock).
+// from CHAOS_SEED_BASE (default: the clock). A failing trial shows what it did, step by step;
+// CHAOS_EVENTS=1 shows that for every trial.
 package chaos
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,23 +49,59 @@ func TestMain(m *testing.M) {
 
 // trial is one seeded run against a fresh central server and two remotes.
 type trial struct {
-	t        *testing.T
-	rng      *rand.Rand
-	dir      string
-	server   *exec.Cmd
-	url      string
-	proxy    *faultProxy
-	stores   map[string]string // code -> id
-	written  map[string]int    // datafile -> store records written there
-	invoices map[string][]string
-	nextID   int
+	t      *testing.T
+	rng    *rand.Rand
+	dir    string
+	server *exec.Cmd
+	url    string
+	proxy  *faultProxy
+	// What the trial does besides writing, syncing and killing, chosen by its seed: store moves, forced
+	// moves among them, and sync cycles started on one datafile at once.
+	moves, forced, concurrent bool
+
+	siteID   map[string]int64  // datafile -> its site's ID
+	siteDF   map[int64]string  // site ID -> datafile
+	siteName map[string]string // datafile -> its site's name
+	ledger   *ledger
+	services map[string]*process // datafile -> its sync service ('run --remote'), while one runs
+	// uninitialised are the remotes that lost their stores before they first synced, and so cannot.
+	uninitialised map[string]bool
+	seq           int // numbers writes, so that each gives its record content of its own
+	step          int
+	events        strings.Builder // what the trial did, shown when it fails
 }
 
-const authCode = "chaos-auth-code"
+const (
+	authCode   = "chaos-auth-code"
+	centralDF  = "central.db"
+	lockRefuse = "another msupply-sync process is working on this datafile"
+	noStore    = "has no store on the central server"
+)
 
 var sites = []struct{ name, password, store, hardware string }{
 	{"North", "north-password", "N1", "hw-north"},
 	{"South", "south-password", "S1", "hw-south"},
+}
+
+// remotes are the remote datafiles, datafiles all of them, central first.
+var (
+	remotes   = []string{"north.db", "south.db"}
+	datafiles = []string{centralDF, "north.db", "south.db"}
+)
+
+func remoteDF(site int) string { return strings.ToLower(sites[site].name) + ".db" }
+
+func hardwareOf(df string) string {
+	for i, s := range sites {
+		if remoteDF(i) == df {
+			return s.hardware
+		}
+	}
+	return ""
+}
+
+func (tr *trial) event(format string, args ...any) {
+	fmt.Fprintf(&tr.events, "%3d  "+format+"\n", append([]any{tr.step}, args...)...)
 }
 
 func (tr *trial) run(env []string, args ...string) (string, error) {
@@ -92,14 +127,69 @@ func (tr *trial) must(env []string, args ...string) string {
 }
 
 func (tr *trial) central(args ...string) string {
-	return tr.must([]string{"MSUPPLY_AUTH_CODE=" + authCode}, append([]string{"--datafile", "central.db"}, args...)...)
+	return tr.must([]string{"MSUPPLY_AUTH_CODE=" + authCode}, append([]string{"--datafile", centralDF}, args...)...)
+}
+
+// process is a run of the binary in the background, on a datafile, as that datafile's site.
+type process struct {
+	what    string // its arguments after the datafile
+	cmd     *exec.Cmd
+	stderr  bytes.Buffer
+	done    chan struct{}
+	started time.Time
+}
+
+func (tr *trial) start(df string, args ...string) *process {
+	tr.t.Helper()
+	p := &process{what: strings.Join(args, " "), done: make(chan struct{})}
+	p.cmd = exec.Command(binary, append([]string{"--datafile", df}, args...)...)
+	p.cmd.Dir = tr.dir
+	p.cmd.Env = append(os.Environ(), "MSUPPLY_HARDWARE_ID="+hardwareOf(df))
+	p.cmd.Stdout, p.cmd.Stderr = io.Discard, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		tr.t.Fatal(err)
+	}
+	p.started = time.Now()
+	go func() { p.cmd.Wait(); close(p.done) }()
+	return p
+}
+
+// killAfter kills p with SIGKILL after d, unless it has ended by then; a negative d lets it run.
+func (p *process) killAfter(d time.Duration) {
+	if d < 0 {
+		return
+	}
+	go func() {
+		select {
+		case <-time.After(d):
+			p.cmd.Process.Kill()
+		case <-p.done:
+		}
+	}()
+}
+
+// exit waits for p and returns its exit status, -1 when a signal ended it.
+func (p *process) exit() int {
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// errLine is the first error line p printed.
+func (p *process) errLine() string {
+	<-p.done
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if strings.HasPrefix(line, "msupply-sync: error:") {
+			return line
+		}
+	}
+	return ""
 }
 
 // startServer starts the central server, again after a kill, on the same port so remotes keep their URL.
 func (tr *trial) startServer(listen string) {
 	tr.t.Helper()
 	os.Remove(filepath.Join(tr.dir, "url.txt"))
-	cmd := exec.Command(binary, "--datafile", "central.db", "serve", "--central", "--listen", listen, "--addr-file", "url.txt", "--log-level", "warn")
+	cmd := exec.Command(binary, "--datafile", centralDF, "serve", "--central", "--listen", listen, "--addr-file", "url.txt", "--log-level", "warn")
 	cmd.Dir = tr.dir
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -126,23 +216,31 @@ func (tr *trial) killServer() {
 func (tr *trial) setup() {
 	tr.central("init", "--central", "--site-name", "Central")
 	for _, s := range sites {
-		cmd := exec.Command(binary, "--datafile", "central.db", "--auth-code", authCode, "site", "add", "--name", s.name, "--password-stdin")
+		cmd := exec.Command(binary, "--datafile", centralDF, "--auth-code", authCode, "site", "add", "--name", s.name, "--password-stdin")
 		cmd.Dir = tr.dir
 		cmd.Stdin = strings.NewReader(s.password + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			tr.t.Fatalf("site add: %v %s", err, out)
 		}
-		out := tr.central("store", "add", "--code", s.store, "--name", s.store, "--site", s.name, "--output", "json")
-		var st struct{ ID string }
-		json.Unmarshal([]byte(out), &st)
-		tr.stores[s.store] = st.ID
+		tr.central("store", "add", "--code", s.store, "--name", s.store, "--site", s.name)
+	}
+	var list []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(tr.central("site", "list", "--output", "json")), &list); err != nil {
+		tr.t.Fatal(err)
+	}
+	for _, s := range list {
+		df := strings.ToLower(s.Name) + ".db"
+		tr.siteID[df], tr.siteDF[s.ID], tr.siteName[df] = s.ID, df, s.Name
 	}
 	var items strings.Builder
 	for i := 0; i < 150; i++ {
 		fmt.Fprintf(&items, `{"id":"item-%03d","code":"I%03d","name":"Item %d"}`+"\n", i, i, i)
 	}
-	tr.put("central.db", nil, "item", items.String())
-	tr.put("central.db", nil, "name", `{"id":"name-1","name":"Clinic","is_customer":true}`)
+	tr.put(centralDF, "item", items.String())
+	tr.put(centralDF, "name", `{"id":"name-1","name":"Clinic","is_customer":true}`)
 	tr.startServer("127.0.0.1:0")
 	tr.proxy = newFaultProxy(tr.t, tr.rng, tr.url)
 	for _, s := range sites {
@@ -156,86 +254,33 @@ func (tr *trial) setup() {
 	}
 }
 
-func (tr *trial) put(datafile string, env []string, table, data string) {
+func (tr *trial) put(datafile string, table, data string) {
 	tr.t.Helper()
-	cmd := exec.Command(binary, "--datafile", datafile, "record", "put", table, "-")
-	cmd.Dir = tr.dir
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tr.t.Fatalf("record put %s on %s: %v %s", table, datafile, err, out)
-	}
+	tr.tryPut(datafile, table, data, false)
 }
 
-// writeStoreData enters an invoice with lines on a remote that has been initialised.
-func (tr *trial) writeStoreData(site int) bool {
-	s := sites[site]
-	df := strings.ToLower(s.name) + ".db"
-	out, err := tr.run(nil, "--datafile", df, "record", "checksum", "--output", "json")
-	if err != nil || !strings.Contains(out, `"item":{"count":150`) {
-		return false // not initialised yet: its stores are not here
-	}
-	tr.nextID++
-	inv := fmt.Sprintf("inv-%s-%d", s.store, tr.nextID)
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"id":%q,"store_id":%q,"name_id":"name-1","type":"customer_invoice","created_at":"2026-01-01T00:00:00Z"}`, inv, tr.stores[s.store])
-	tr.put(df, nil, "invoice", b.String())
-	b.Reset()
-	lines := 1 + tr.rng.Intn(40)
-	for i := 0; i < lines; i++ {
-		fmt.Fprintf(&b, `{"id":"%s-line-%d","invoice_id":%q,"item_id":"item-%03d","quantity":%d}`+"\n", inv, i, inv, tr.rng.Intn(150), 1+tr.rng.Intn(100))
-	}
-	tr.put(df, nil, "invoice_line", b.String())
-	tr.written[df] += 1 + lines
-	tr.invoices[df] = append(tr.invoices[df], inv)
-	return true
-}
-
-// updateStoreData changes records a remote wrote earlier and has probably pushed: the newer content must
-// win over any older copy still travelling or replayed.
-func (tr *trial) updateStoreData(site int) {
-	df := strings.ToLower(sites[site].name) + ".db"
-	invoices := tr.invoices[df]
-	if len(invoices) == 0 {
-		return
-	}
-	inv := invoices[tr.rng.Intn(len(invoices))]
-	tr.put(df, nil, "invoice_line", fmt.Sprintf(`{"id":"%s-line-0","quantity":%d}`, inv, 1000+tr.rng.Intn(1000)))
-	tr.put(df, nil, "invoice", fmt.Sprintf(`{"id":%q,"status":"confirmed","their_ref":"r%d"}`, inv, tr.rng.Intn(1000)))
-}
-
-// syncKilled runs one sync of a remote and kills it with SIGKILL after a random moment, or lets it finish.
-func (tr *trial) syncKilled(site int) {
-	s := sites[site]
-	cmd := exec.Command(binary, "--datafile", strings.ToLower(s.name)+".db", "run", "--remote", "--once")
-	cmd.Dir = tr.dir
-	cmd.Env = append(os.Environ(), "MSUPPLY_HARDWARE_ID="+s.hardware)
-	if err := cmd.Start(); err != nil {
-		tr.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	if tr.rng.Intn(3) > 0 {
-		select {
-		case <-time.After(time.Duration(tr.rng.Intn(400)) * time.Millisecond):
-			cmd.Process.Kill()
-			<-done
-		case <-done:
-		}
-		return
-	}
-	<-done
-}
-
-// quiesce syncs every remote, without faults, until two rounds in a row change nothing anywhere.
+// quiesce stops the sync services, then syncs every remote, without faults, until two rounds in a row
+// change nothing anywhere. A sync may end with exit 3 only on a site that wrote for a store after it was
+// forced away from it: central parks those changes.
 func (tr *trial) quiesce() {
 	tr.t.Helper()
 	tr.proxy.setFaults(false)
+	tr.stopServices()
 	last := ""
 	for round := 0; round < 10; round++ {
-		for _, s := range sites {
-			if _, err := tr.run([]string{"MSUPPLY_HARDWARE_ID=" + s.hardware}, "--datafile", strings.ToLower(s.name)+".db", "run", "--remote", "--once"); err != nil {
-				tr.t.Fatalf("sync without faults failed: %v", err)
+		for _, df := range remotes {
+			p := tr.start(df, "run", "--remote", "--once")
+			code := p.exit()
+			tr.synced(df, p, code)
+			if code == 1 && strings.Contains(p.stderr.String(), noStore) && tr.storeless(df) {
+				// Its store was moved away before it first synced: it cannot initialise, and holds nothing,
+				// until a store moving to it has been handed over.
+				tr.uninitialised[df] = true
+				continue
+			}
+			delete(tr.uninitialised, df)
+			if code != 0 && (code != 3 || !tr.ledger.forcedOn[df]) {
+				tr.t.Fatalf("sync of %s without faults failed: exit %d: %s", df, code, p.stderr.String())
 			}
 		}
 		now := tr.snapshot()
@@ -247,12 +292,58 @@ func (tr *trial) quiesce() {
 	tr.t.Fatal("sync did not settle in ten rounds")
 }
 
+// storeless says whether central has no store on df's site (a store moving to it is not on it yet).
+func (tr *trial) storeless(df string) bool {
+	for _, st := range tr.storeStates() {
+		if st.SiteID == tr.siteID[df] {
+			return false
+		}
+	}
+	return true
+}
+
+// snapshot is what sync changes: every datafile's synced tables and stores, and what central holds parked.
 func (tr *trial) snapshot() string {
 	var b strings.Builder
-	for _, df := range []string{"central.db", "north.db", "south.db"} {
-		b.WriteString(tr.must(nil, "--datafile", df, "record", "checksum", "--output", "json"))
+	for _, df := range datafiles {
+		fmt.Fprintf(&b, "%s checksum %s", df, tr.must(nil, "--datafile", df, "record", "checksum", "--output", "json"))
+		var stores []storeState
+		if err := json.Unmarshal([]byte(tr.must(nil, "--datafile", df, "store", "list", "--output", "json")), &stores); err != nil {
+			tr.t.Fatal(err)
+		}
+		for _, st := range stores {
+			fmt.Fprintf(&b, "%s store %s\n", df, st)
+		}
 	}
+	var parked []string
+	for key := range tr.parked() {
+		parked = append(parked, fmt.Sprintf("parked %s/%s/%s\n", key.site, key.table, key.id))
+	}
+	sort.Strings(parked)
+	b.WriteString(strings.Join(parked, ""))
 	return b.String()
+}
+
+// difference lists the lines of two snapshots that are in one only.
+func difference(before, after string) string {
+	in := map[string]int{}
+	for _, line := range strings.Split(before, "\n") {
+		in[line]--
+	}
+	for _, line := range strings.Split(after, "\n") {
+		in[line]++
+	}
+	var out []string
+	for line, n := range in {
+		switch {
+		case n < 0:
+			out = append(out, "before: "+line)
+		case n > 0:
+			out = append(out, "after:  "+line)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
 }
 
 type sums map[string]struct {
@@ -272,39 +363,176 @@ func (tr *trial) checksum(df string, store string) sums {
 	return s
 }
 
-// verify compares every datafile with what was written.
+// storeState is a store as 'store list --output json' shows it.
+type storeState struct {
+	ID       string `json:"id"`
+	Code     string `json:"code"`
+	SiteID   int64  `json:"site_id"`
+	MovingTo *int64 `json:"moving_to_site_id"`
+}
+
+func (st storeState) String() string {
+	if st.MovingTo != nil {
+		return fmt.Sprintf("%s on site %d moving to %d", st.Code, st.SiteID, *st.MovingTo)
+	}
+	return fmt.Sprintf("%s on site %d", st.Code, st.SiteID)
+}
+
+// storeStates reads the stores as central has them.
+func (tr *trial) storeStates() map[string]storeState {
+	var list []storeState
+	if err := json.Unmarshal([]byte(tr.central("store", "list", "--output", "json")), &list); err != nil {
+		tr.t.Fatal(err)
+	}
+	out := map[string]storeState{}
+	for _, st := range list {
+		out[st.Code] = st
+	}
+	return out
+}
+
+// parked reads what central holds back, with the reasons.
+func (tr *trial) parked() map[parkedKey]string {
+	var list []struct {
+		Site   string `json:"site"`
+		Table  string `json:"table"`
+		ID     string `json:"id"`
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(tr.central("sync", "parked", "--output", "json")), &list); err != nil {
+		tr.t.Fatal(err)
+	}
+	out := map[parkedKey]string{}
+	for _, p := range list {
+		out[parkedKey{p.Site, p.Table, p.ID}] = p.Reason
+	}
+	return out
+}
+
+// verify compares every datafile with what was written: master data everywhere; each store's data on
+// central and on the one site the store ends on, and on no other; every store record on central with the
+// content of its last write, or that write parked there when it was forced away; no move left pending.
 func (tr *trial) verify() {
 	tr.t.Helper()
-	for _, df := range []string{"central.db", "north.db", "south.db"} {
+	for _, df := range datafiles {
+		if tr.uninitialised[df] {
+			continue
+		}
 		out := tr.must(nil, "--datafile", df, "record", "list", "item", "--where", "id=item-000", "--output", "json")
 		if !strings.Contains(out, "item-000") {
 			tr.t.Errorf("%s lacks master data", df)
 		}
 	}
-	central := tr.checksum("central.db", "")
-	for i, s := range sites {
-		df := strings.ToLower(s.name) + ".db"
+	central := tr.checksum(centralDF, "")
+	for _, df := range remotes {
+		if tr.uninitialised[df] {
+			continue
+		}
 		remote := tr.checksum(df, "")
 		for _, table := range []string{"item", "name"} {
 			if central[table] != remote[table] {
 				tr.t.Errorf("%s: master table %s differs from central: %+v vs %+v", df, table, remote[table], central[table])
 			}
 		}
-		own := tr.checksum(df, s.store)
-		if got := own["invoice"].Count + own["invoice_line"].Count; got != tr.written[df] {
-			tr.t.Errorf("%s holds %d of its store records, %d were written", df, got, tr.written[df])
+	}
+	states := tr.storeStates()
+	for _, s := range sites {
+		st := states[s.store]
+		if st.MovingTo != nil {
+			tr.t.Errorf("store %s is still moving after quiescence: %s", s.store, st)
 		}
-		onCentral := tr.checksum("central.db", s.store)
-		for _, table := range []string{"invoice", "invoice_line", "stock_line"} {
-			if own[table] != onCentral[table] {
-				tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v", df, s.store, table, own[table], onCentral[table])
+		home := tr.siteDF[st.SiteID]
+		onCentral := tr.checksum(centralDF, s.store)
+		for _, df := range remotes {
+			if tr.uninitialised[df] {
+				continue // checked below: it holds no store data at all
+			}
+			held := tr.checksum(df, s.store)
+			if df == home {
+				for _, table := range []string{"invoice", "invoice_line", "stock_line"} {
+					if held[table] != onCentral[table] {
+						tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v%s", df, s.store, table, held[table], onCentral[table],
+							tr.recordDifference(df, st.ID, table))
+					}
+				}
+				continue
+			}
+			if n := held["invoice"].Count + held["invoice_line"].Count + held["stock_line"].Count; n != 0 {
+				tr.t.Errorf("%s holds %d records of store %s, which is on %s", df, n, s.store, home)
 			}
 		}
-		other := sites[1-i]
-		if leaked := tr.checksum(df, other.store); leaked["invoice"].Count+leaked["invoice_line"].Count != 0 {
-			tr.t.Errorf("%s holds %s's store data", df, other.store)
+	}
+	for df := range tr.uninitialised {
+		held := tr.checksum(df, "")
+		if n := held["invoice"].Count + held["invoice_line"].Count + held["stock_line"].Count; n != 0 {
+			tr.t.Errorf("%s never initialised, yet holds %d store records", df, n)
 		}
 	}
+	rows := map[string]map[string]map[string]any{}
+	for _, table := range []string{"invoice", "invoice_line"} {
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(tr.must(nil, "--datafile", centralDF, "record", "list", table, "--output", "json")), &list); err != nil {
+			tr.t.Fatal(err)
+		}
+		rows[table] = map[string]map[string]any{}
+		for _, row := range list {
+			rows[table][fmt.Sprint(row["id"])] = row
+		}
+	}
+	problems := tr.ledger.check(rows, tr.parked(), tr.siteName)
+	for i, problem := range problems {
+		if i == 20 {
+			tr.t.Errorf("... and %d more such problems", len(problems)-i)
+			break
+		}
+		tr.t.Error(problem)
+	}
+}
+
+// recordDifference names the records of a store's table that a datafile and central do not hold alike, and
+// what the ledger knows of them.
+func (tr *trial) recordDifference(df, storeID, table string) string {
+	read := func(df string) map[string]string {
+		var list []map[string]any
+		out := tr.must(nil, "--datafile", df, "record", "list", table, "--where", "store_id="+storeID, "--output", "json")
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			tr.t.Fatal(err)
+		}
+		rows := map[string]string{}
+		for _, row := range list {
+			rows[fmt.Sprint(row["id"])] = contentOf(table, row)
+		}
+		return rows
+	}
+	here, central := read(df), read(centralDF)
+	var lines []string
+	for id, c := range central {
+		if h, ok := here[id]; !ok || h != c {
+			lines = append(lines, fmt.Sprintf("%s: central %s, %s %s", id, c, df, orAbsent(h, ok)))
+		}
+	}
+	for id, h := range here {
+		if _, ok := central[id]; !ok {
+			lines = append(lines, fmt.Sprintf("%s: central (absent), %s %s", id, df, h))
+		}
+	}
+	sort.Strings(lines)
+	for i, line := range lines {
+		if rec := tr.ledger.records[table+"/"+strings.SplitN(line, ":", 2)[0]]; rec != nil {
+			lines[i] += "; writes: " + rec.history()
+		}
+	}
+	if len(lines) > 5 {
+		lines = append(lines[:5], fmt.Sprintf("and %d more", len(lines)-5))
+	}
+	return "\n\t" + strings.Join(lines, "\n\t")
+}
+
+func orAbsent(s string, ok bool) string {
+	if !ok {
+		return "(absent)"
+	}
+	return s
 }
 
 // integrityCheck runs SQLite's own integrity check on every datafile of a trial, read-only, and has the
@@ -331,7 +559,7 @@ func integrityCheck(t *testing.T, dir string) {
 }
 
 // logTrial appends a trial's outcome to the file CHAOS_LOG names, so a long run shows its progress.
-func logTrial(seed int64, failed bool) {
+func logTrial(seed int64, failed bool, features string) {
 	path := os.Getenv("CHAOS_LOG")
 	if path == "" {
 		return
@@ -345,7 +573,7 @@ func logTrial(seed int64, failed bool) {
 	if failed {
 		outcome = "FAILED"
 	}
-	fmt.Fprintf(f, "%s seed=%d %s\n", time.Now().UTC().Format(time.RFC3339), seed, outcome)
+	fmt.Fprintf(f, "%s seed=%d %s %s\n", time.Now().UTC().Format(time.RFC3339), seed, outcome, features)
 }
 
 func trials() int {
@@ -356,6 +584,24 @@ func trials() int {
 		return 1
 	}
 	return 3
+}
+
+// features names what a trial exercises besides writes, syncs and kills.
+func (tr *trial) features() string {
+	var f []string
+	if tr.moves {
+		f = append(f, "moves")
+	}
+	if tr.forced {
+		f = append(f, "forced")
+	}
+	if tr.concurrent {
+		f = append(f, "concurrent")
+	}
+	if len(f) == 0 {
+		return "plain"
+	}
+	return strings.Join(f, ",")
 }
 
 func TestChaos(t *testing.T) {
@@ -377,35 +623,68 @@ func TestChaos(t *testing.T) {
 			// Trials share nothing (each has its own folder, server and ports), so 'go test -parallel N'
 			// runs N at once.
 			t.Parallel()
-			tr := &trial{t: t, rng: rand.New(rand.NewSource(seed)), dir: t.TempDir(), stores: map[string]string{}, written: map[string]int{}, invoices: map[string][]string{}}
+			tr := &trial{t: t, rng: rand.New(rand.NewSource(seed)), dir: t.TempDir(), ledger: newLedger(),
+				siteID: map[string]int64{}, siteDF: map[int64]string{}, siteName: map[string]string{}, services: map[string]*process{},
+				uninitialised: map[string]bool{}}
+			// Half the trials move stores, half of those force some moves; two in five run sync cycles on
+			// one datafile at once.
+			tr.moves = tr.rng.Intn(2) == 0
+			tr.forced = tr.moves && tr.rng.Intn(2) == 0
+			tr.concurrent = tr.rng.Intn(5) < 2
 			defer func() {
+				for _, p := range tr.services {
+					p.cmd.Process.Kill()
+					<-p.done
+				}
 				if tr.server != nil {
 					tr.killServer()
 				}
-				if t.Failed() {
+				if t.Failed() || os.Getenv("CHAOS_EVENTS") != "" {
+					t.Logf("what the trial did (%s):\n%s", tr.features(), tr.events.String())
 					t.Logf("rerun with CHAOS_SEED=%d", seed)
 				}
-				logTrial(seed, t.Failed())
+				logTrial(seed, t.Failed(), tr.features())
 			}()
 			tr.setup()
 			listen := strings.TrimPrefix(tr.url, "http://")
 			steps := 30 + tr.rng.Intn(15)
-			for step := 0; step < steps; step++ {
-				switch r := tr.rng.Intn(10); {
-				case r < 3:
-					tr.writeStoreData(tr.rng.Intn(len(sites)))
+			for tr.step = 1; tr.step <= steps; tr.step++ {
+				switch r := tr.rng.Intn(12); {
+				case r < 3 || (r == 10 && !tr.moves):
+					tr.writeStep()
 				case r < 4:
-					tr.updateStoreData(tr.rng.Intn(len(sites)))
-				case r < 8:
+					tr.updateStep()
+				case r < 8 || (r == 11 && !tr.concurrent):
 					tr.proxy.setFaults(tr.rng.Intn(2) == 0)
-					tr.syncKilled(tr.rng.Intn(len(sites)))
+					tr.syncKilled(remoteDF(tr.rng.Intn(len(sites))))
 				case r < 9:
 					// The central server dies mid-flight and comes back on the same address.
 					tr.killServer()
 					tr.startServer(listen)
-				default:
+					tr.event("central server killed and restarted")
+				case r < 10:
 					id := fmt.Sprintf("item-%03d", tr.rng.Intn(150))
-					tr.put("central.db", nil, "item", fmt.Sprintf(`{"id":%q,"name":"Renamed %d"}`, id, step))
+					tr.put(centralDF, "item", fmt.Sprintf(`{"id":%q,"name":"Renamed %d"}`, id, tr.step))
+				case r < 11:
+					tr.moveStep()
+				default:
+					tr.concurrentSyncs(remoteDF(tr.rng.Intn(len(sites))))
+				}
+			}
+			tr.step = 0
+			tr.quiesce()
+			tr.verify()
+			if t.Failed() {
+				return
+			}
+			// The sites go on working: each store gets a change on the site it ended on, and all sync again.
+			// What a later push sets off (central retries what it holds back from the site) must leave
+			// every datafile as right as before.
+			tr.step = steps + 1
+			for _, s := range sites {
+				st := tr.storeStates()[s.store]
+				if df := tr.siteDF[st.SiteID]; !tr.writeStoreData(df, st) {
+					t.Errorf("after quiescence, %s refuses to write store %s, which is its own", df, st.Code)
 				}
 			}
 			tr.quiesce()
@@ -416,136 +695,9 @@ func TestChaos(t *testing.T) {
 			before := tr.snapshot()
 			tr.proxy.replayAll(tr.rng)
 			if after := tr.snapshot(); after != before {
-				t.Error("replaying captured pushes and acknowledgements changed a datafile")
+				t.Errorf("replaying captured pushes and acknowledgements changed a datafile:\n%s", difference(before, after))
+				tr.verify() // says what the change broke, if anything
 			}
 		})
-	}
-}
-
-// faultProxy stands between remotes and the central server. With faults on it fails requests before
-// they reach the server, cuts the connection after the server has answered, delays, and sends requests
-// twice; it keeps every push and acknowledgement it forwarded, for replay.
-type faultProxy struct {
-	t        *testing.T
-	mu       sync.Mutex
-	rng      *rand.Rand
-	faults   bool
-	target   *url.URL
-	url      string
-	captured []captured
-}
-
-type captured struct {
-	path   string
-	header http.Header
-	body   []byte
-}
-
-func newFaultProxy(t *testing.T, rng *rand.Rand, target string) *faultProxy {
-	u, _ := url.Parse(target)
-	p := &faultProxy{t: t, rng: rand.New(rand.NewSource(rng.Int63())), target: u}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: p}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	p.url = "http://" + ln.Addr().String()
-	return p
-}
-
-func (p *faultProxy) setFaults(on bool) {
-	p.mu.Lock()
-	p.faults = on
-	p.mu.Unlock()
-}
-
-func (p *faultProxy) roll() (int, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rng.Intn(100), p.faults
-}
-
-func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	roll, faults := p.roll()
-	if faults {
-		switch {
-		case roll < 10:
-			status := http.StatusInternalServerError
-			if roll < 5 {
-				status = http.StatusServiceUnavailable
-			}
-			w.WriteHeader(status)
-			return
-		case roll < 20:
-			time.Sleep(time.Duration(roll*5) * time.Millisecond)
-		case roll < 30:
-			p.forward(r, body) // the server applies it once more
-		}
-	}
-	status, header, respBody := p.forward(r, body)
-	if r.Method == http.MethodPost && status < 300 {
-		p.mu.Lock()
-		p.captured = append(p.captured, captured{path: r.URL.Path, header: r.Header.Clone(), body: body})
-		p.mu.Unlock()
-	}
-	if faults && roll >= 30 && roll < 40 {
-		// The server did the work; the answer never arrives.
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-	}
-	for k, v := range header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(status)
-	if faults && roll >= 40 && roll < 45 && len(respBody) > 1 {
-		w.Write(respBody[:len(respBody)/2]) // cut part way through the body
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-			}
-		}
-		return
-	}
-	w.Write(respBody)
-}
-
-func (p *faultProxy) forward(r *http.Request, body []byte) (int, http.Header, []byte) {
-	u := *p.target
-	u.Path, u.RawQuery = r.URL.Path, r.URL.RawQuery
-	req, err := http.NewRequest(r.Method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return http.StatusBadGateway, nil, nil
-	}
-	req.Header = r.Header.Clone()
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return http.StatusBadGateway, nil, nil
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, data
-}
-
-func (p *faultProxy) replayAll(rng *rand.Rand) {
-	p.mu.Lock()
-	caps := append([]captured(nil), p.captured...)
-	p.mu.Unlock()
-	// Out of order, as a late duplicate arrives: an older push replayed after a newer one.
-	rng.Shuffle(len(caps), func(i, j int) { caps[i], caps[j] = caps[j], caps[i] })
-	for _, c := range caps {
-		for i := 0; i < 1+rng.Intn(5); i++ {
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, p.target.String()+c.path, bytes.NewReader(c.body))
-			req.Header = c.header.Clone()
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-		}
 	}
 }
