@@ -43,7 +43,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // Run runs args in this environment and returns the exit status.
 func (env *Env) Run(ctx context.Context, args []string) int {
 	app := env.newApp()
-	err := app.RunContext(ctx, append([]string{"msupply-sync"}, interspersed(app, args)...))
+	err := app.RunContext(ctx, append([]string{"msupply-sync"}, interspersed(app, helpWords(app, args))...))
 	if err == nil {
 		return 0
 	}
@@ -66,7 +66,9 @@ MSUPPLY_DATAFILE, default ./msupply.db).
 
 Start with 'msupply-sync init --central' on the server, add sites and stores (or describe them
 in a TOML file for 'msupply-sync provision'), serve them with 'msupply-sync serve --central', then
-set up each remote with 'msupply-sync wizard' (or 'init --remote') and 'msupply-sync run --remote'.`,
+set up each remote with 'msupply-sync wizard' (or 'init --remote') and 'msupply-sync run --remote'.
+
+'msupply-sync help CMD...' is the same as 'msupply-sync CMD... --help'.`,
 		Version:         Version,
 		Reader:          env.Stdin,
 		Writer:          env.Stdout,

@@ -87,6 +87,40 @@ func interspersed(app *cli.App, args []string) []string {
 	return out
 }
 
+// helpWords turns 'help CMD...' into 'CMD... --help', at any depth ('help site add', 'site help add'), as
+// git and urfave/cli do. urfave/cli's own help command answers only one level down, and not at all once
+// the top-level one is hidden, so the word is rewritten before parsing instead.
+func helpWords(app *cli.App, args []string) []string {
+	cmds := app.Commands
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return args
+		}
+		if strings.HasPrefix(a, "-") {
+			if takesValue(app.Flags, a) && !strings.Contains(a, "=") {
+				i++
+			}
+			continue
+		}
+		if a == "help" {
+			out := append(append(append([]string{}, args[:i]...), args[i+1:]...), "--help")
+			return out
+		}
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(a) {
+				next = c
+			}
+		}
+		if next == nil || len(next.Subcommands) == 0 {
+			return args
+		}
+		cmds = next.Subcommands
+	}
+	return args
+}
+
 // takesValue reports whether the flag spelled arg (e.g. --output or -o) is one that reads a value.
 func takesValue(flags []cli.Flag, arg string) bool {
 	name := strings.TrimLeft(arg, "-")
