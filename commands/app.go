@@ -199,12 +199,14 @@ func authCodeFlag() cli.Flag {
 	}
 }
 
-func outputFlag() cli.Flag {
+func outputFlag() cli.Flag { return outputFlagDefault("table") }
+
+func outputFlagDefault(format string) cli.Flag {
 	return &cli.StringFlag{
 		Name:    "output",
 		Aliases: []string{"o"},
 		Usage:   "output format: table or json",
 		EnvVars: []string{"MSUPPLY_OUTPUT"},
-		Value:   "table",
+		Value:   format,
 	}
 }

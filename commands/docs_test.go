@@ -58,3 +58,35 @@ func TestEveryCommandHelpHasAnExample(t *testing.T) {
 	}
 	walk("", env.newApp().Commands)
 }
+
+// TestEveryReadCommandTakesOutput: every command that only reads (lists, shows, statuses, the connection
+// check) takes --output, so that a script can ask any of them for JSON.
+func TestEveryReadCommandTakesOutput(t *testing.T) {
+	env := &Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Prompter: noPrompter{}, Getenv: os.Getenv}
+	reads := map[string]bool{"list": true, "show": true, "get": true, "checksum": true, "status": true, "parked": true, "check-connection": true}
+	seen := 0
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := strings.TrimSpace(prefix + " " + c.Name)
+			walk(name, c.Subcommands)
+			if len(c.Subcommands) > 0 || !reads[c.Name] {
+				continue
+			}
+			seen++
+			found := false
+			for _, f := range c.Flags {
+				if f.Names()[0] == "output" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("'%s' is a read command without --output", name)
+			}
+		}
+	}
+	walk("", env.newApp().Commands)
+	if seen < 10 {
+		t.Fatalf("found only %d read commands; the walk is broken", seen)
+	}
+}
