@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -131,7 +132,16 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	if c.Command != nil && c.Command.HelpName != "" {
 		name = c.Command.HelpName
 	}
-	return usageErrorf("%s", err.Error()).withHint("run '%s --help' for usage", name)
+	return usageErrorf("%s", longFlagNames(err.Error())).withHint("run '%s --help' for usage", name)
+}
+
+// flagInMessage finds a flag name in the messages of Go's flag package, which spells every flag with one
+// dash ("flag provided but not defined: -bogus") however it was typed.
+var flagInMessage = regexp.MustCompile(`(: |flag |for )-([A-Za-z0-9][-A-Za-z0-9_]+)`)
+
+// longFlagNames spells the long flags of a flag-parsing error with two dashes, as they are written here.
+func longFlagNames(msg string) string {
+	return flagInMessage.ReplaceAllString(msg, "$1--$2")
 }
 
 // flagString returns the value of a string flag from the innermost command where it was set, so that a

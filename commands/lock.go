@@ -24,7 +24,7 @@ Examples:
   msupply-sync unlock --for 1h`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "code", Usage: "the authorisation code"},
-			&cli.DurationFlag{Name: "for", Usage: "how long to stay unlocked, e.g. 30m or 2h (at most 24h)"},
+			&cli.DurationFlag{Name: "for", Usage: "how long to stay unlocked, e.g. 30m or 2h (at most 24h)", DefaultText: "15m"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := requireArgs(c); err != nil {

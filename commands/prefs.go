@@ -38,8 +38,8 @@ Examples:
   msupply-sync prefs set --alt-http-client true
   msupply-sync prefs set --server-url https://central.example.org:8443 --auth-code "$CODE"`,
 				Flags: []cli.Flag{
-					&cli.IntFlag{Name: "interval", Usage: fmt.Sprintf("minutes between syncs (1 to %d, a week); 0 pauses sync", datafile.MaxSyncInterval)},
-					&cli.IntFlag{Name: "request-size", Usage: fmt.Sprintf("records per sync request (%d to %d)", datafile.MinRequestSize, datafile.MaxRequestSize)},
+					unsetIntFlag{&cli.IntFlag{Name: "interval", Usage: fmt.Sprintf("minutes between syncs (1 to %d, a week); 0 pauses sync", datafile.MaxSyncInterval)}},
+					unsetIntFlag{&cli.IntFlag{Name: "request-size", Usage: fmt.Sprintf("records per sync request (%d to %d)", datafile.MinRequestSize, datafile.MaxRequestSize)}},
 					&cli.StringFlag{Name: "server-url", Usage: "the central server's URL"},
 					&cli.StringFlag{Name: "alt-http-client", Usage: "true to use the alternate HTTP client (HTTP/1.1, no keep-alive, proxy from the environment)"},
 				},
@@ -169,3 +169,13 @@ func (env *Env) runPrefsSet(c *cli.Context) error {
 	fmt.Fprintln(env.Stdout, "sync preferences updated")
 	return nil
 }
+
+// unsetIntFlag is an int flag whose help shows no default: left out, it changes nothing, and urfave/cli
+// would otherwise print the zero value as if it were one ("(default: 0)").
+type unsetIntFlag struct{ *cli.IntFlag }
+
+func (unsetIntFlag) GetDefaultText() string { return "" }
+
+func (unsetIntFlag) GetValue() string { return "" }
+
+func (f unsetIntFlag) String() string { return cli.FlagStringer(f) }
