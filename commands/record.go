@@ -154,7 +154,9 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 		if err == nil {
 			done++
 			if done%1000 == 0 {
-				bar.Update("imported", done, estimateTotal(done, counted.n.Load(), size))
+				// "importing": nothing is written until the whole input is, and a refused record
+				// undoes it all.
+				bar.Update("importing", done, estimateTotal(done, counted.n.Load(), size))
 			}
 		}
 		return raw, err

@@ -38,6 +38,10 @@ func (r *Reporter) Update(step string, done, total int64) {
 	if _, ok := r.start[step]; !ok {
 		r.start[step] = now
 	}
+	if total > 0 && done > total {
+		// A total that was an estimate fell short; a count above its total reads as a fault.
+		total = done
+	}
 	finished := total > 0 && done >= total
 	if r.terminal {
 		fmt.Fprintf(r.w, "\r\033[K%s", r.line(step, done, total, now))

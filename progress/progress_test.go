@@ -38,3 +38,13 @@ func TestUnknownTotal(t *testing.T) {
 		t.Fatalf("got %q", out.String())
 	}
 }
+
+func TestDoneNeverShowsAboveTotal(t *testing.T) {
+	for _, terminal := range []bool{false, true} {
+		var out strings.Builder
+		New(&out, terminal).Update("pushed", 16040, 8000)
+		if strings.Contains(out.String(), "16040/8000") || !strings.Contains(out.String(), "16040/16040") {
+			t.Errorf("terminal %v: got %q, want the count as its own total", terminal, out.String())
+		}
+	}
+}

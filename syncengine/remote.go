@@ -263,7 +263,6 @@ func retry[T any](ctx context.Context, r *Remote, call func(attempt int) (T, err
 
 func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 	run := res.Run
-	first := true
 	rotated := false
 	if pending, err := r.DB.PendingPush(ctx, 1); err != nil {
 		return err
@@ -292,10 +291,9 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			if err != nil || (len(recs) == 0 && (len(pending.HandedOver) == 0 || handedOver)) {
 				return PushResponse{}, err
 			}
-			if first {
-				run.PushTotal = int64(len(recs)) + pending.Remaining
-				first = false
-			}
+			// Changes made here while the push runs join it, so the total is what is done plus what is
+			// left, read afresh with every batch: it grows with them, and what is done never passes it.
+			run.PushTotal = max(run.PushTotal, run.PushDone+int64(len(recs))+pending.Remaining)
 			batch := QueuedBatch{QueueLength: pending.Remaining, Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
 			for _, rec := range recs {
 				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
@@ -384,7 +382,6 @@ func (r *Remote) fetchPage(ctx context.Context, cursor int64, size int) fetchedP
 // overlap the remote's writing; the cursor still moves only in the transaction that writes a page, so a
 // page fetched ahead and never written is simply fetched again by the next cycle.
 func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor int64) error {
-	start := cursor
 	ctx, cancel := context.WithCancel(ctx)
 	var fetching sync.WaitGroup
 	defer func() {
@@ -426,8 +423,11 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 		run.PullCentralDone += int64(len(page.records))
 		run.PullCentralTotal = run.PullCentralDone
 		cursor = page.next
-		// The cursor counts every change-log entry, master data or not, so progress is measured in it.
-		r.Progress(StepPullCentral, min(cursor, page.maxCursor)-start, page.maxCursor-start)
+		// Progress counts records, as the summary does. The cursor counts every change-log entry, store
+		// data too, so how many records remain is not known: each cursor position left holds at most one,
+		// which makes the total an upper bound that comes down to the count once the last page is in.
+		left := max(page.maxCursor-cursor, 0)
+		r.Progress(StepPullCentral, run.PullCentralDone, run.PullCentralDone+left)
 		if err := r.saveProgress(ctx, run); err != nil {
 			return err
 		}
