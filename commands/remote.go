@@ -166,10 +166,27 @@ func (env *Env) newProgress() (*progress.Reporter, syncengine.Progress) {
 	return p, func(step string, done, total int64) { p.Update(step, done, total) }
 }
 
+// summary says what a cycle did where: what it pushed and central accepted, and what it pulled and
+// integrated here. A bare "integrated 0" after a push read as if central had integrated nothing.
 func summary(res *syncengine.CycleResult) string {
 	r := res.Run
-	return fmt.Sprintf("pushed %d, pulled %d, integrated %d, refused %d, parked %d, errors %d in %s",
-		r.PushDone, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.Parked, r.IntegrationErrors, res.Duration.Round(1e6))
+	accepted := max(r.PushDone-r.Rejected-r.Parked, 0)
+	return fmt.Sprintf("pushed %d (central accepted %d), pulled %d (integrated here %d), refused %d, parked %d, errors %d in %s",
+		r.PushDone, accepted, r.PullCentralDone+r.PullQueueDone, r.IntegrateDone, r.Rejected, r.Parked, r.IntegrationErrors, res.Duration.Round(1e6))
+}
+
+// logCycle logs the end of a cycle at the level it deserves: a cycle cut short by SIGINT or SIGTERM
+// stopped as asked, which is no error.
+func logCycle(log *slog.Logger, what string, res *syncengine.CycleResult, err error) {
+	switch {
+	case res == nil:
+	case err == nil:
+		log.Info(what+" done", "initialised", res.Initialising, "summary", summary(res))
+	case errors.Is(err, syncengine.ErrStopped), errors.Is(err, context.Canceled):
+		log.Info(what+" stopped on request; what it did is kept", "summary", summary(res))
+	default:
+		log.Error(what+" failed", "error", err, "summary", summary(res))
+	}
 }
 
 func logFormatFlag() cli.Flag {

@@ -70,13 +70,7 @@ func (env *Env) runRun(c *cli.Context) error {
 		res, err := remote.Cycle(work, true)
 		lock.Release()
 		bar.Finish()
-		if res != nil {
-			if err != nil {
-				log.Error("sync cycle failed", "error", err, "summary", summary(res))
-			} else {
-				log.Info("sync cycle done", "initialised", res.Initialising, "summary", summary(res))
-			}
-		}
+		logCycle(log, "sync cycle", res, err)
 		if c.Bool("once") {
 			if err != nil {
 				return explainSyncError(err, settings)

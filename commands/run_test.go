@@ -1,12 +1,18 @@
 package commands
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/syncengine"
 )
 
 // TestWaitIntervalWaitsWhateverIsStored checks that the run loop waits between cycles however absurd the
@@ -24,5 +30,32 @@ func TestWaitIntervalWaitsWhateverIsStored(t *testing.T) {
 		if again {
 			t.Errorf("interval of %d minutes: the loop went round again after %v instead of waiting", minutes, time.Since(began))
 		}
+	}
+}
+
+// TestStopIsNotAnError: SIGINT or SIGTERM ends a cycle early on purpose, so it is logged as INFO; a real
+// failure is still an ERROR.
+func TestStopIsNotAnError(t *testing.T) {
+	res := &syncengine.CycleResult{Run: &datafile.RunLog{PushDone: 2}}
+	for _, tt := range []struct {
+		name  string
+		err   error
+		level string
+	}{
+		{"stopped", fmt.Errorf("push: %w", syncengine.ErrStopped), "level=INFO"},
+		{"cancelled", context.Canceled, "level=INFO"},
+		{"done", nil, "level=INFO"},
+		{"failed", errors.New("push: the server answered 500"), "level=ERROR"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			logCycle(slog.New(slog.NewTextHandler(&out, nil)), "sync cycle", res, tt.err)
+			if !strings.HasPrefix(out.String(), "time=") || !strings.Contains(out.String(), tt.level+" ") {
+				t.Errorf("logged %q, want %s", out.String(), tt.level)
+			}
+			if !strings.Contains(out.String(), "pushed 2 (central accepted 2)") {
+				t.Errorf("logged %q, without the summary", out.String())
+			}
+		})
 	}
 }

@@ -154,6 +154,7 @@ func (env *Env) runSyncRetrieve(c *cli.Context) error {
 	remote := newSyncRemote(db, client, log, progress, c.Context.Done())
 	res, err := remote.Cycle(context.WithoutCancel(c.Context), false)
 	bar.Finish()
+	logCycle(log, "sync retrieve", res, err)
 	if err != nil {
 		return explainSyncError(err, settings)
 	}
