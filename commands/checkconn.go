@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) checkConnectionCommand() *cli.Command {
@@ -42,8 +44,8 @@ Examples:
 				return writeJSON(env.Stdout, connectionView{ServerURL: settings.ServerURL, SiteID: info.SiteID, SiteName: info.Name,
 					Initialisation: info.InitialisationStatus, QueueLength: info.QueueLength})
 			}
-			fmt.Fprintf(env.Stdout, "connection ok: %s knows this remote as site %d %q (initialisation %s, %d records waiting)\n",
-				settings.ServerURL, info.SiteID, info.Name, info.InitialisationStatus, info.QueueLength)
+			fmt.Fprintf(env.Stdout, "connection ok: %s knows this remote as site %d %q (initialisation %s, %s waiting)\n",
+				settings.ServerURL, info.SiteID, info.Name, info.InitialisationStatus, plural.Count(info.QueueLength, "record", "records"))
 			return nil
 		},
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) recordCommand() *cli.Command {
@@ -437,7 +438,7 @@ func (env *Env) runRecordList(c *cli.Context) error {
 		}
 		rows = append(rows, row)
 	}
-	return writeTable(env.Stdout, cols, rows, fmt.Sprintf("%d %s records", len(recs), t.Name))
+	return writeTable(env.Stdout, cols, rows, plural.Count(len(recs), t.Name+" record", t.Name+" records"))
 }
 
 func (env *Env) runRecordDelete(c *cli.Context) error {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 	"github.com/msupply-foundation/msupply-sync/progress"
 	"github.com/msupply-foundation/msupply-sync/syncengine"
 )
@@ -102,8 +103,8 @@ func incomplete(res *syncengine.CycleResult) error {
 	if r.Rejected+r.Parked+r.IntegrationErrors == 0 {
 		return nil
 	}
-	return (&cliError{code: exitIncomplete, msg: fmt.Sprintf("sync finished, but %d record(s) were refused by the central server, %d are parked there and %d could not be integrated here",
-		r.Rejected, r.Parked, r.IntegrationErrors)}).
+	return (&cliError{code: exitIncomplete, msg: fmt.Sprintf("sync finished, but %s refused by the central server, %d %s parked there and %d could not be integrated here",
+		plural.Count(r.Rejected, "record was", "records were"), r.Parked, plural.Choose(r.Parked, "is", "are"), r.IntegrationErrors)}).
 		withHint("the log says why for each; on the central server 'msupply-sync sync parked' lists what it holds back, and parked records are integrated by themselves once what they wait for arrives")
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) siteCommand() *cli.Command {
@@ -269,7 +270,7 @@ func (env *Env) runSiteList(c *cli.Context) error {
 		}
 		return lastSyncColour(col, views[r])
 	}
-	return writePaintedTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %d sites", len(sites), len(all)), paint)
+	return writePaintedTable(env.Stdout, siteHeader, rows, fmt.Sprintf("%d of %s", len(sites), plural.Count(len(all), "site", "sites")), paint)
 }
 
 func (env *Env) printSite(c *cli.Context, db *datafile.DB, s datafile.Site) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) storeCommand() *cli.Command {
@@ -162,7 +163,7 @@ func (env *Env) runStoreList(c *cli.Context) error {
 	for _, s := range stores {
 		rows = append(rows, storeRow(s))
 	}
-	return writeTable(env.Stdout, storeHeader, rows, fmt.Sprintf("%d stores", len(stores)))
+	return writeTable(env.Stdout, storeHeader, rows, plural.Count(len(stores), "store", "stores"))
 }
 
 func (env *Env) runStoreAdd(c *cli.Context) error {
@@ -215,8 +216,8 @@ func (env *Env) runStoreMove(c *cli.Context) error {
 		return err
 	}
 	if force && plan.Handover && !plan.Cancels {
-		warning := fmt.Sprintf("site %q has not handed store %s over: it said it had %d unsent change(s) when it last pushed, and %d record(s) of the store wait for it; what it sends for the store from now on will be parked on the central server, not integrated",
-			plan.From.Name, plan.Store.Code, plan.Unsent, plan.InFlight)
+		warning := fmt.Sprintf("site %q has not handed store %s over: it said it had %s when it last pushed, and %s of the store %s for it; what it sends for the store from now on will be parked on the central server, not integrated",
+			plan.From.Name, plan.Store.Code, plural.Count(plan.Unsent, "unsent change", "unsent changes"), plural.Count(plan.InFlight, "record", "records"), plural.Choose(plan.InFlight, "waits", "wait"))
 		if err := env.confirm(c, warning); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) syncCommand() *cli.Command {
@@ -108,7 +109,7 @@ func (env *Env) runSyncGenerate(c *cli.Context) error {
 			return err
 		}
 		bar.Update("queued", n, n)
-		fmt.Fprintf(env.Stdout, "queued %d records to push to the central server\n", n)
+		fmt.Fprintf(env.Stdout, "queued %s to push to the central server\n", plural.Count(n, "record", "records"))
 		return nil
 	}
 	var siteID int64
@@ -128,7 +129,7 @@ func (env *Env) runSyncGenerate(c *cli.Context) error {
 		return err
 	}
 	bar.Update("queued", n, n)
-	fmt.Fprintf(env.Stdout, "queued %d records for remote sites\n", n)
+	fmt.Fprintf(env.Stdout, "queued %s for remote sites\n", plural.Count(n, "record", "records"))
 	return nil
 }
 
@@ -267,7 +268,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 			[]string{"  push", fmt.Sprintf("%d/%d (%d refused, %d parked on the server)", r.PushDone, r.PushTotal, r.Rejected, r.Parked)},
 			[]string{"  pull master data", strconv.FormatInt(r.PullCentralDone, 10)},
 			[]string{"  pull store data", fmt.Sprintf("%d/%d", r.PullQueueDone, r.PullQueueTotal)},
-			[]string{"  integrate", fmt.Sprintf("%d/%d (%d errors)", r.IntegrateDone, r.IntegrateTotal, r.IntegrationErrors)},
+			[]string{"  integrate", fmt.Sprintf("%d/%d (%s)", r.IntegrateDone, r.IntegrateTotal, plural.Count(r.IntegrationErrors, "error", "errors"))},
 		)
 	}
 	col := env.colours()
@@ -313,9 +314,9 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 		}
 		return col.staleness(out[r].Staleness)
 	}
-	footer := fmt.Sprintf("%d remote sites", len(out))
+	footer := plural.Count(len(out), "remote site", "remote sites")
 	if parked > 0 {
-		footer += fmt.Sprintf("; %d parked records ('msupply-sync sync parked')", parked)
+		footer += fmt.Sprintf("; %s ('msupply-sync sync parked')", plural.Count(parked, "parked record", "parked records"))
 	}
 	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "last contact", "queued for it", "unsent there", "parked here", "blocked"}, rows, footer, paint)
 }
@@ -353,5 +354,5 @@ func (env *Env) runSyncParked(c *cli.Context) error {
 		rows = append(rows, []string{fmt.Sprintf("%d %s", p.SiteID, p.Site), p.Table, p.RecordID, p.Reason,
 			p.Since.Local().Format("2006-01-02 15:04:05"), strconv.Itoa(p.Attempts)})
 	}
-	return writeTable(env.Stdout, []string{"site", "table", "id", "reason", "since", "attempts"}, rows, fmt.Sprintf("%d parked records", len(parked)))
+	return writeTable(env.Stdout, []string{"site", "table", "id", "reason", "since", "attempts"}, rows, plural.Count(len(parked), "parked record", "parked records"))
 }

@@ -3,6 +3,8 @@ package datafile
 import (
 	"context"
 	"database/sql"
+
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 // DeleteRecord deletes one record, refusing where this site may not write it or other records refer to it.
@@ -50,7 +52,7 @@ func (db *DB) deleteRecord(ctx context.Context, tableName, id string, force bool
 				return err
 			}
 			if n > 0 {
-				return errorf(ECONFLICT, "cannot delete %s %q: %d %s record(s) refer to it", t.Name, id, n, ref.table).
+				return errorf(ECONFLICT, "cannot delete %s %q: %s %s to it", t.Name, id, plural.Count(n, ref.table+" record", ref.table+" records"), plural.Choose(n, "refers", "refer")).
 					withHint("delete or change those records first")
 			}
 		}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 // MaxStoreNameLength is the longest store name, in characters, as for site names.
@@ -114,7 +115,7 @@ func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
 				return err
 			}
 			if unsent > 0 {
-				return errorf(ECONFLICT, "store %s is on site %q, which last reported %d change(s) not yet sent to the central server", st.Code, site, unsent).
+				return errorf(ECONFLICT, "store %s is on site %q, which last reported %s not yet sent to the central server", st.Code, site, plural.Count(unsent, "change", "changes")).
 					withHint("let site %q sync, then delete the store", site)
 			}
 		}
@@ -131,13 +132,14 @@ func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
 // it received and waiting to be integrated.
 func storeHoldings(ctx context.Context, tx *sql.Tx, storeID string) ([]string, error) {
 	var held []string
-	count := func(query string, what string) error {
+	// count names what it finds as "N <kind> records<after>".
+	count := func(query, kind, after string) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, query, storeID).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
-			held = append(held, fmt.Sprintf("%d %s", n, what))
+			held = append(held, plural.Count(n, kind+" record", kind+" records")+after)
 		}
 		return nil
 	}
@@ -145,15 +147,15 @@ func storeHoldings(ctx context.Context, tx *sql.Tx, storeID string) ([]string, e
 		if t.Kind != StoreData {
 			continue
 		}
-		if err := count(`SELECT count(*) FROM `+t.Name+` WHERE store_id = ?`, t.Name+" record(s)"); err != nil {
+		if err := count(`SELECT count(*) FROM `+t.Name+` WHERE store_id = ?`, t.Name, ""); err != nil {
 			return nil, err
 		}
 	}
-	if err := count(`SELECT count(*) FROM name WHERE store_id = ?`, "name record(s) standing for it"); err != nil {
+	if err := count(`SELECT count(*) FROM name WHERE store_id = ?`, "name", " standing for it"); err != nil {
 		return nil, err
 	}
 	if err := count(`SELECT count(*) FROM sync_buffer WHERE action = 'upsert' AND json_valid(data)
-		AND json_extract(data, '$.store_id') = ?`, "received record(s) waiting to be integrated"); err != nil {
+		AND json_extract(data, '$.store_id') = ?`, "received", " waiting to be integrated"); err != nil {
 		return nil, err
 	}
 	return held, nil

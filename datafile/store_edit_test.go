@@ -150,10 +150,10 @@ func TestDeleteStore(t *testing.T) {
 		want string
 		hint string
 	}{
-		{"store data", c1.Code, datafile.ECONFLICT, "store C1 is not empty: 1 invoice record(s), 2 invoice_line record(s)", "only an empty store can be deleted"},
-		{"a name standing for it", c2.Code, datafile.ECONFLICT, "store C2 is not empty: 1 name record(s) standing for it", ""},
-		{"store data on a remote", n1.Code, datafile.ECONFLICT, "store N1 is not empty: 1 stock_line record(s)", ""},
-		{"records received and not yet integrated", n2.Code, datafile.ECONFLICT, "store N2 is not empty: 1 received record(s) waiting to be integrated", ""},
+		{"store data", c1.Code, datafile.ECONFLICT, "store C1 is not empty: 1 invoice record, 2 invoice_line records", "only an empty store can be deleted"},
+		{"a name standing for it", c2.Code, datafile.ECONFLICT, "store C2 is not empty: 1 name record standing for it", ""},
+		{"store data on a remote", n1.Code, datafile.ECONFLICT, "store N1 is not empty: 1 stock_line record", ""},
+		{"records received and not yet integrated", n2.Code, datafile.ECONFLICT, "store N2 is not empty: 1 received record waiting to be integrated", ""},
 		{"no such store", "Z9", datafile.ENOTFOUND, `no store with ID or code "Z9"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,7 +178,7 @@ func TestDeleteStore(t *testing.T) {
 		mustExec(t, db, `UPDATE site SET unsent_records = 3 WHERE id = ?`, north.ID)
 		_, err := db.DeleteStore(ctx, n3.Code)
 		wantCode(t, err, datafile.ECONFLICT)
-		wantErrContains(t, err, `store N3 is on site "North", which last reported 3 change(s) not yet sent`)
+		wantErrContains(t, err, `store N3 is on site "North", which last reported 3 changes not yet sent`)
 		mustExec(t, db, `UPDATE site SET unsent_records = 0 WHERE id = ?`, north.ID)
 		if _, err := db.DeleteStore(ctx, n3.Code); err != nil {
 			t.Fatalf("once North has sent everything: %v", err)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 // A store moves from one site to another by a handover. While the site it leaves may hold changes it has
@@ -229,8 +231,8 @@ func (p MovePlan) Describe(st Store, force bool) string {
 	case p.Cancels:
 		return fmt.Sprintf("store %s stays on site %q: its pending move is cancelled", st.Code, p.To.Name)
 	case st.MovingToSiteID != nil:
-		return fmt.Sprintf("store %s is moving from site %q to site %q: the move completes once %q has sent every change it made for the store (it said it had %d unsent change(s) when it last pushed); until then the store is read-only on %q",
-			st.Code, p.From.Name, p.To.Name, p.From.Name, p.Unsent, p.From.Name)
+		return fmt.Sprintf("store %s is moving from site %q to site %q: the move completes once %q has sent every change it made for the store (it said it had %s when it last pushed); until then the store is read-only on %q",
+			st.Code, p.From.Name, p.To.Name, p.From.Name, plural.Count(p.Unsent, "unsent change", "unsent changes"), p.From.Name)
 	case force && p.Handover:
 		return fmt.Sprintf("store %s moved from site %q to site %q without a handover: changes %q sends for it from now on are parked on the central server ('msupply-sync sync parked')",
 			st.Code, p.From.Name, p.To.Name, p.From.Name)

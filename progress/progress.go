@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 // Reporter prints progress of named steps.
@@ -70,10 +72,10 @@ func (r *Reporter) line(step string, done, total int64, now time.Time) string {
 		}
 	}
 	if total <= 0 {
-		return fmt.Sprintf("%s %d records%s", step, done, rate)
+		return fmt.Sprintf("%s %s%s", step, plural.Count(done, "record", "records"), rate)
 	}
 	if !r.terminal {
-		return fmt.Sprintf("%s %d/%d records%s", step, done, total, rate)
+		return fmt.Sprintf("%s %d/%s%s", step, done, plural.Count(total, "record", "records"), rate)
 	}
 	const width = 30
 	filled := int(float64(width) * float64(min(done, total)) / float64(total))
