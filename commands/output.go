@@ -102,3 +102,11 @@ func writePaintedTable(w io.Writer, header []string, rows [][]string, footer str
 	}
 	return nil
 }
+
+// yesNo is how every table shows a state such as blocked, so that one word means it everywhere.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -491,13 +491,9 @@ func (env *Env) runRecordChecksum(c *cli.Context) error {
 		return err
 	}
 	if format == "json" {
-		// One line, keys sorted by encoding/json, so two datafiles can be compared with a plain diff.
-		b, err := json.Marshal(sums)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(env.Stdout, "%s\n", b)
-		return err
+		// Indented like every JSON output; encoding/json sorts the keys, so two datafiles can still be
+		// compared with a plain diff.
+		return writeJSON(env.Stdout, sums)
 	}
 	var rows [][]string
 	for _, t := range datafile.Tables() {

@@ -54,7 +54,7 @@ func TestInterruptedImportSaysNothingWasWritten(t *testing.T) {
 		t.Fatalf("an interrupted import printed ids: %.200q", stdout)
 	}
 	code, stdout, stderr = run(context.Background(), strings.NewReader(""), "record", "checksum", "--output", "json")
-	if code != 0 || !strings.Contains(stdout, `"item":{"count":0,`) {
+	if code != 0 || !strings.Contains(stdout, "\"item\": {\n    \"count\": 0,") {
 		t.Fatalf("after the interrupted import: %d %s %s", code, stdout, stderr)
 	}
 }

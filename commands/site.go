@@ -117,10 +117,7 @@ Examples:
 }
 
 func siteRow(v siteView, now time.Time) []string {
-	blocked := "no"
-	if v.Blocked {
-		blocked = "BLOCKED"
-	}
+	blocked := yesNo(v.Blocked)
 	last, contact := lastSyncCell(v.LastSyncAt, now), ago(v.LastContactAt, now)
 	if v.ID == datafile.CentralSiteID {
 		last, contact = "-", "-"

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -118,17 +119,41 @@ Example:
 	}
 }
 
-var storeHeader = []string{"id", "code", "name", "site id", "moving to"}
+var storeHeader = []string{"id", "code", "name", "site", "moving to"}
 
-func storeRow(s datafile.Store) []string {
+// storeRow shows the sites a store is on and moves to by name, and code when it has one: an ID means
+// nothing to the person reading.
+func storeRow(s datafile.Store, sites map[int64]string) []string {
+	site := func(id int64) string {
+		if label, ok := sites[id]; ok {
+			return label
+		}
+		return "site " + strconv.FormatInt(id, 10)
+	}
 	moving := ""
 	if s.MovingToSiteID != nil {
-		moving = "site " + strconv.FormatInt(*s.MovingToSiteID, 10) + " (pending)"
+		moving = site(*s.MovingToSiteID) + " (pending)"
 	}
-	return []string{s.ID, s.Code, s.Name, strconv.FormatInt(s.SiteID, 10), moving}
+	return []string{s.ID, s.Code, s.Name, site(s.SiteID), moving}
 }
 
-func (env *Env) printStore(c *cli.Context, s datafile.Store) error {
+// siteLabels names every site as the store table shows it: "North (NTH)", or "North" without a code.
+func siteLabels(ctx context.Context, db *datafile.DB) (map[int64]string, error) {
+	sites, err := db.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	labels := make(map[int64]string, len(sites))
+	for _, s := range sites {
+		labels[s.ID] = s.Name
+		if s.Code != "" {
+			labels[s.ID] += " (" + s.Code + ")"
+		}
+	}
+	return labels, nil
+}
+
+func (env *Env) printStore(c *cli.Context, db *datafile.DB, s datafile.Store) error {
 	format, err := outputFormat(c)
 	if err != nil {
 		return err
@@ -136,7 +161,11 @@ func (env *Env) printStore(c *cli.Context, s datafile.Store) error {
 	if format == "json" {
 		return writeJSON(env.Stdout, s)
 	}
-	return writeTable(env.Stdout, storeHeader, [][]string{storeRow(s)}, "")
+	sites, err := siteLabels(c.Context, db)
+	if err != nil {
+		return err
+	}
+	return writeTable(env.Stdout, storeHeader, [][]string{storeRow(s, sites)}, "")
 }
 
 func (env *Env) runStoreList(c *cli.Context) error {
@@ -159,9 +188,13 @@ func (env *Env) runStoreList(c *cli.Context) error {
 	if format == "json" {
 		return writeJSON(env.Stdout, stores)
 	}
+	sites, err := siteLabels(c.Context, db)
+	if err != nil {
+		return err
+	}
 	rows := make([][]string, 0, len(stores))
 	for _, s := range stores {
-		rows = append(rows, storeRow(s))
+		rows = append(rows, storeRow(s, sites))
 	}
 	return writeTable(env.Stdout, storeHeader, rows, plural.Count(len(stores), "store", "stores"))
 }
@@ -185,7 +218,7 @@ func (env *Env) runStoreAdd(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return env.printStore(c, st)
+	return env.printStore(c, db, st)
 }
 
 // runStoreMove serves both move (to --to) and remove (to the central site).
@@ -229,7 +262,7 @@ func (env *Env) runStoreMove(c *cli.Context) error {
 	if format, _ := outputFormat(c); format != "json" {
 		fmt.Fprintln(env.Stdout, plan.Describe(st, force))
 	}
-	return env.printStore(c, st)
+	return env.printStore(c, db, st)
 }
 
 func forceMoveFlag() cli.Flag {
@@ -281,7 +314,7 @@ func (env *Env) runStoreEdit(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return env.printStore(c, st)
+	return env.printStore(c, db, st)
 }
 
 func (env *Env) runStoreDelete(c *cli.Context) error {

@@ -305,7 +305,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	parked := int64(0)
 	for _, s := range out {
 		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now), ago(s.LastContactAt, now),
-			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10), strconv.FormatBool(s.Blocked)})
+			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10), yesNo(s.Blocked)})
 		parked += s.ParkedRecords
 	}
 	paint := func(r, c int) string {

@@ -219,7 +219,7 @@ func TestBulkImportRefusesInvalidUTF8(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("the refused import printed ids: %.100q", stdout)
 	}
-	if code, stdout, _ := run(strings.NewReader(""), "record", "checksum", "--output", "json"); code != 0 || !strings.Contains(stdout, `"item":{"count":0,`) {
+	if code, stdout, _ := run(strings.NewReader(""), "record", "checksum", "--output", "json"); code != 0 || !strings.Contains(stdout, "\"item\": {\n    \"count\": 0,") {
 		t.Errorf("after the refused import: %s", stdout)
 	}
 	utf8Lines, _ := lines(func(i int) string { return fmt.Sprintf("Café %d", i) })

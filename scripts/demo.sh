@@ -109,8 +109,8 @@ for site in north:N1 south:S1; do
 	a=$(central record checksum --store "$store" --output json)
 	b=$($df record checksum --store "$store" --output json)
 	[ "$a" = "$b" ] && echo "$df: store $store data agrees with central" || { echo "$df: store $store data DIFFERS"; exit 1; }
-	a=$(central record checksum --output json | grep -o '"item":{[^}]*}')
-	b=$($df record checksum --output json | grep -o '"item":{[^}]*}')
+	a=$(central record checksum --output json | tr -d ' \n' | grep -o '"item":{[^}]*}')
+	b=$($df record checksum --output json | tr -d ' \n' | grep -o '"item":{[^}]*}')
 	[ "$a" = "$b" ] && echo "$df: master data (items) agrees with central" || { echo "$df: items DIFFER"; exit 1; }
 done
 
