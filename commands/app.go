@@ -161,10 +161,14 @@ var Clock = time.Now
 
 // openDatafile opens the datafile named on the command line, with the authorisation code if one was given.
 func openDatafile(c *cli.Context) (*datafile.DB, error) {
-	db, err := datafile.Open(c.Context, flagString(c, "datafile"))
+	path, err := datafilePath(c)
+	if err != nil {
+		return nil, err
+	}
+	db, err := datafile.Open(c.Context, path)
 	if err != nil {
 		if errors.Is(err, datafile.ErrNoDatafile) {
-			return nil, &cliError{code: 1, msg: fmt.Sprintf("no datafile at %s", flagString(c, "datafile")), hint: datafile.ErrNoDatafile.Hint}
+			return nil, &cliError{code: 1, msg: fmt.Sprintf("no datafile at %s", path), hint: datafile.ErrNoDatafile.Hint}
 		}
 		return nil, err
 	}

@@ -43,14 +43,21 @@ func (env *Env) runInit(c *cli.Context) error {
 		return err
 	}
 	central, remote := c.Bool("central"), c.Bool("remote")
-	if central == remote {
+	if central && remote {
+		return usageErrorf("--central and --remote exclude each other: a datafile is one or the other").
+			withHint("give --central on the central server, --remote on a remote site")
+	}
+	if !central && !remote {
 		return usageErrorf("say which datafile to create: --central or --remote")
 	}
 	name := c.String("site-name")
 	if name == "" {
 		return usageErrorf("--site-name is required")
 	}
-	path := flagString(c, "datafile")
+	path, err := datafilePath(c)
+	if err != nil {
+		return err
+	}
 	if central {
 		if c.IsSet("server-url") || c.Bool("password-stdin") {
 			return usageErrorf("--server-url and passwords belong to init --remote")

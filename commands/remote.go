@@ -152,6 +152,12 @@ func explainSyncError(err error, s datafile.Settings) error {
 	case errors.Is(err, syncengine.ErrUntrusted):
 		return failf("the central server's certificate is not trusted (%s)", strings.TrimPrefix(err.Error(), syncengine.ErrUntrusted.Error()+": ")).
 			withHint("if the server uses a private CA, pass its certificate with --ca-file (or MSUPPLY_CA_FILE); otherwise check the server URL")
+	case errors.Is(err, syncengine.ErrPlainHTTP):
+		return failf("the central server at %s speaks plain HTTP, not HTTPS", s.ServerURL).
+			withHint("use http:// in the server URL ('msupply-sync prefs set --server-url http://...'), or serve HTTPS with 'serve --tls-cert FILE --tls-key FILE'")
+	case errors.Is(err, syncengine.ErrHTTPSOnly):
+		return failf("the central server at %s speaks HTTPS only", s.ServerURL).
+			withHint("use https:// in the server URL ('msupply-sync prefs set --server-url https://...')")
 	case errors.Is(err, syncengine.ErrTimeout):
 		return failf("the central server at %s took too long to answer", s.ServerURL).
 			withHint("the link may be slow or down; sync tries again on its own, and a smaller request size helps on bad links")

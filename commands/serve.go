@@ -2,7 +2,9 @@ package commands
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -105,7 +107,7 @@ func (env *Env) runServe(c *cli.Context) error {
 	if path := c.String("addr-file"); path != "" {
 		if err := writeFileAtomically(path, []byte(url+"\n")); err != nil {
 			ln.Close()
-			return failf("write --addr-file: %v", err)
+			return failf("cannot write --addr-file %s: %v", path, err).withHint("name a file in a directory this account can write to")
 		}
 	}
 	log.Info("serving the sync API", "url", url, "listen", ln.Addr().String(), "datafile", db.Path())
@@ -116,19 +118,36 @@ func (env *Env) runServe(c *cli.Context) error {
 	return nil
 }
 
-// writeFileAtomically writes data so that a reader sees all of it or no file.
+// writeFileAtomically writes data so that a reader sees all of it or no file. Its errors name no file:
+// the temporary file is the program's own business, and the caller names the file it was asked for.
 func writeFileAtomically(path string, data []byte) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("it is a directory")
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return withoutPath(err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return err
+		return withoutPath(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return withoutPath(err)
 	}
-	return os.Rename(tmp.Name(), path)
+	return withoutPath(os.Rename(tmp.Name(), path))
+}
+
+// withoutPath returns the cause of a file error without the file's name ("permission denied").
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }

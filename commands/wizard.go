@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -35,7 +36,10 @@ func (env *Env) runWizard(c *cli.Context) error {
 	if err := requireArgs(c); err != nil {
 		return err
 	}
-	path := flagString(c, "datafile")
+	path, err := datafilePath(c)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Lstat(path); err == nil {
 		return datafile.ErrDatafileExists
 	}
@@ -45,6 +49,9 @@ func (env *Env) runWizard(c *cli.Context) error {
 	}
 	w := &wizard.Wizard{Ask: ask, Out: env.Stdout, Datafile: path, Do: &wizardActions{env: env, c: c, path: path}}
 	if err := w.Run(c.Context); err != nil {
+		if errors.Is(err, prompt.ErrNoMoreAnswers) {
+			return failf("%v; nothing was created", err).withHint("pipe one answer a line for every question, an empty line to take a default")
+		}
 		return failf("%v", err)
 	}
 	return nil

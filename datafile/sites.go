@@ -339,7 +339,9 @@ func checkSiteClash(ctx context.Context, tx *sql.Tx, self int64, name, code stri
 			ORDER BY name = ? DESC, id LIMIT 1`, name, self, name, name, name).Scan(&other, &otherName, &sameName)
 		switch {
 		case err == nil && sameName:
-			return errorf(ECONFLICT, "site %d is already called %q", other, name).withHint("site names must be unique; they are what remotes authenticate with")
+			// Named as stored: the names compare without case, and "already called "north"" of a site
+			// called "North" reads as a contradiction.
+			return errorf(ECONFLICT, "site %d is already called %q", other, otherName).withHint("site names must be unique, whatever their case; they are what remotes authenticate with")
 		case err == nil:
 			return errorf(ECONFLICT, "the name %q is already the code of site %d %q", name, other, otherName).withHint("%s", crossHint)
 		case !errors.Is(err, sql.ErrNoRows):
@@ -348,14 +350,14 @@ func checkSiteClash(ctx context.Context, tx *sql.Tx, self int64, name, code stri
 	}
 	if code != "" {
 		var other int64
-		var otherName string
+		var otherName, otherCode string
 		var sameCode bool
-		err := tx.QueryRowContext(ctx, `SELECT id, name, code <> '' AND code = ? COLLATE NOCASE FROM site
-			WHERE id <> ? AND ((code <> '' AND code = ? COLLATE NOCASE) OR name = ?) ORDER BY 3 DESC, id LIMIT 1`,
-			code, self, code, code).Scan(&other, &otherName, &sameCode)
+		err := tx.QueryRowContext(ctx, `SELECT id, name, code, code <> '' AND code = ? COLLATE NOCASE FROM site
+			WHERE id <> ? AND ((code <> '' AND code = ? COLLATE NOCASE) OR name = ?) ORDER BY 4 DESC, id LIMIT 1`,
+			code, self, code, code).Scan(&other, &otherName, &otherCode, &sameCode)
 		switch {
 		case err == nil && sameCode:
-			return errorf(ECONFLICT, "site %d already has the code %q", other, code)
+			return errorf(ECONFLICT, "site %d %q already has the code %q", other, otherName, otherCode).withHint("site codes must be unique, whatever their case")
 		case err == nil:
 			return errorf(ECONFLICT, "the code %q is already the name of site %d %q", code, other, otherName).withHint("%s", crossHint)
 		case !errors.Is(err, sql.ErrNoRows):

@@ -65,10 +65,10 @@ func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, 
 			if err := validateStoreCode(code); err != nil {
 				return err
 			}
-			var other string
-			err := tx.QueryRowContext(ctx, `SELECT code FROM store WHERE code = ? COLLATE NOCASE AND id <> ?`, code, st.ID).Scan(&other)
+			var other, otherName string
+			err := tx.QueryRowContext(ctx, `SELECT code, name FROM store WHERE code = ? COLLATE NOCASE AND id <> ?`, code, st.ID).Scan(&other, &otherName)
 			if err == nil {
-				return errorf(ECONFLICT, "store %s already has the code %q", other, code).withHint("store codes are unique, whatever their case")
+				return errorf(ECONFLICT, "store %s %q already has that code", other, otherName).withHint("store codes are unique, whatever their case")
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err

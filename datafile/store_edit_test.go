@@ -60,7 +60,7 @@ func TestEditStore(t *testing.T) {
 		errCode string
 		want    string
 	}{
-		{"another store's code, in another case", n1.ID, datafile.StoreUpdate{Name: ptr("Renamed"), Code: ptr("c1")}, datafile.ECONFLICT, `store C1 already has the code "c1"`},
+		{"another store's code, in another case", n1.ID, datafile.StoreUpdate{Name: ptr("Renamed"), Code: ptr("c1")}, datafile.ECONFLICT, `store C1 "Store C1" already has that code`},
 		{"an empty name", n1.ID, datafile.StoreUpdate{Name: ptr(" ")}, datafile.EINVALID, "needs a name"},
 		{"a control character", n1.ID, datafile.StoreUpdate{Name: ptr("North\tHospital"), Code: ptr("NEW")}, datafile.EINVALID, "control characters"},
 		{"a terminal escape", n1.ID, datafile.StoreUpdate{Name: ptr("\x1b]0;pwned\x07")}, datafile.EINVALID, "control characters"},

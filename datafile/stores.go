@@ -115,8 +115,8 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 		if err := checkRoomFor(ctx, tx, site, Store{}); err != nil {
 			return err
 		}
-		if _, err := findStore(ctx, tx, code); err == nil {
-			return errorf(ECONFLICT, "a store with code %q already exists", code)
+		if other, err := findStore(ctx, tx, code); err == nil {
+			return errorf(ECONFLICT, "store %s %q already has that code", other.Code, other.Name).withHint("store codes are unique, whatever their case")
 		}
 		st.SiteID = site.ID
 		_, err = tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)`, st.ID, st.Code, st.Name, st.SiteID)

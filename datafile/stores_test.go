@@ -43,8 +43,8 @@ func TestAddStore(t *testing.T) {
 		name, code, storeName, site string
 		errCode, want               string
 	}{
-		{"duplicate code", "C1", "Other", "", datafile.ECONFLICT, "already exists"},
-		{"duplicate code in other case", "c1", "Other", "", datafile.ECONFLICT, "already exists"},
+		{"duplicate code", "C1", "Other", "", datafile.ECONFLICT, "already has that code"},
+		{"duplicate code in other case", "c1", "Other", "", datafile.ECONFLICT, "already has that code"},
 		{"empty code", " ", "Other", "", datafile.EINVALID, "store code"},
 		{"code too long", strings.Repeat("c", 51), "Other", "", datafile.EINVALID, "store code"},
 		{"control character in code", "C\x002", "Other", "", datafile.EINVALID, "control"},

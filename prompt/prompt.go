@@ -16,6 +16,9 @@ import (
 // ErrNoTerminal means there is nobody to ask.
 var ErrNoTerminal = errors.New("no terminal to ask on")
 
+// ErrNoMoreAnswers means piped answers ended before the questions did.
+var ErrNoMoreAnswers = errors.New("the answers ran out")
+
 // Prompter asks questions. Tests supply their own.
 type Prompter interface {
 	// Interactive reports whether questions can be asked at all.
@@ -121,7 +124,7 @@ func (l *Lines) Line(question string) (string, error) {
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
 		if errors.Is(err, io.EOF) {
 			fmt.Fprintln(l.Out)
-			return "", io.ErrUnexpectedEOF
+			return "", fmt.Errorf("%w before the question %q", ErrNoMoreAnswers, strings.TrimSpace(question))
 		}
 		return "", err
 	}

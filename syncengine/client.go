@@ -29,7 +29,14 @@ var (
 	ErrTimeout = errors.New("the central server took too long to answer")
 	// ErrUntrusted means the server's TLS certificate could not be verified.
 	ErrUntrusted = errors.New("the central server's certificate is not trusted")
+	// ErrPlainHTTP means an https:// URL reached a server that speaks plain HTTP.
+	ErrPlainHTTP = errors.New("the central server speaks plain HTTP, not HTTPS")
+	// ErrHTTPSOnly means an http:// URL reached a server that speaks only HTTPS.
+	ErrHTTPSOnly = errors.New("the central server speaks HTTPS only")
 )
+
+// httpsOnlyAnswer is what Go's HTTPS servers answer a plain HTTP request with.
+const httpsOnlyAnswer = "Client sent an HTTP request to an HTTPS server"
 
 // ClientConfig is how a remote reaches its central server.
 type ClientConfig struct {
@@ -134,6 +141,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return classifyTransportError(err)
 	}
+	if resp.StatusCode == http.StatusBadRequest && bytes.Contains(data, []byte(httpsOnlyAnswer)) {
+		return ErrHTTPSOnly
+	}
 	if resp.StatusCode >= 300 {
 		var eb ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
@@ -160,6 +170,9 @@ func classifyTransportError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return fmt.Errorf("%w: %v", ErrTimeout, err)
 	}
+	if errors.Is(err, http.ErrSchemeMismatch) {
+		return ErrPlainHTTP
+	}
 	var cve *tls.CertificateVerificationError
 	if errors.As(err, &cve) {
 		return fmt.Errorf("%w: %v", ErrUntrusted, cve.Err)
@@ -178,7 +191,9 @@ func Retryable(err error) bool {
 	if errors.As(err, &ae) {
 		return ae.Status >= 500 || ae.Code == CodeSyncIsRunning
 	}
-	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUntrusted)
+	// A URL with the wrong scheme, or a certificate not trusted, stays so however often it is tried.
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ErrUntrusted) &&
+		!errors.Is(err, ErrPlainHTTP) && !errors.Is(err, ErrHTTPSOnly)
 }
 
 // SiteInfo asks the server who this site is.
