@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/plural"
 )
 
 func (env *Env) prefsCommand() *cli.Command {
@@ -49,16 +50,18 @@ Examples:
 	}
 }
 
+// prefsView is prefs show's JSON. The fields that apply only to a remote are left out on central, where
+// they would hold settings nothing reads.
 type prefsView struct {
-	Role         string `json:"role"`
-	SiteID       int64  `json:"site_id"`
-	SiteName     string `json:"site_name"`
-	ServerURL    string `json:"server_url"`
-	SyncInterval int    `json:"sync_interval_minutes"`
+	Role         string  `json:"role"`
+	SiteID       int64   `json:"site_id"`
+	SiteName     string  `json:"site_name"`
+	ServerURL    *string `json:"server_url,omitempty"`
+	SyncInterval *int    `json:"sync_interval_minutes,omitempty"`
 	// RequestSize is what a remote asks for now, adapted to its connection; RequestSizeSetting is what the
 	// administrator set, the most it may grow to.
-	RequestSize        int        `json:"request_size"`
-	RequestSizeSetting int        `json:"request_size_setting"`
+	RequestSize        *int       `json:"request_size,omitempty"`
+	RequestSizeSetting *int       `json:"request_size_setting,omitempty"`
 	AltHTTPClient      bool       `json:"alt_http_client"`
 	Locked             bool       `json:"locked"`
 	UnlockedUntil      *time.Time `json:"unlocked_until"`
@@ -81,9 +84,11 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	v := prefsView{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, ServerURL: s.ServerURL,
-		SyncInterval: s.SyncInterval, RequestSize: s.CurrentRequestSize(), RequestSizeSetting: s.RequestSizeSetting,
-		AltHTTPClient: s.AltHTTPClient, Locked: true}
+	v := prefsView{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, AltHTTPClient: s.AltHTTPClient, Locked: true}
+	if s.Role == datafile.RoleRemote {
+		size := s.CurrentRequestSize()
+		v.ServerURL, v.SyncInterval, v.RequestSize, v.RequestSizeSetting = &s.ServerURL, &s.SyncInterval, &size, &s.RequestSizeSetting
+	}
 	if s.Role == datafile.RoleCentral {
 		if site, err := db.FindSite(c.Context, "1"); err == nil {
 			v.SiteName = site.Name
@@ -110,13 +115,13 @@ func (env *Env) runPrefsShow(c *cli.Context) error {
 		{"site name", v.SiteName},
 	}
 	if s.Role == datafile.RoleRemote {
-		interval := strconv.Itoa(v.SyncInterval) + " minutes"
-		if v.SyncInterval == 0 {
+		interval := plural.Count(s.SyncInterval, "minute", "minutes")
+		if s.SyncInterval == 0 {
 			interval = "0 (sync paused)"
 		}
-		rows = append(rows, []string{"server URL", v.ServerURL}, []string{"sync interval", interval},
-			[]string{"sync request size setting", strconv.Itoa(v.RequestSizeSetting) + " records (the most a request asks for)"},
-			[]string{"sync request size now", strconv.Itoa(v.RequestSize) + " records (adapted to the connection)"})
+		rows = append(rows, []string{"server URL", s.ServerURL}, []string{"sync interval", interval},
+			[]string{"sync request size setting", plural.Count(s.RequestSizeSetting, "record", "records") + " (the most a request asks for)"},
+			[]string{"sync request size now", plural.Count(s.CurrentRequestSize(), "record", "records") + " (adapted to the connection)"})
 	}
 	rows = append(rows, []string{"alternate HTTP client", strconv.FormatBool(v.AltHTTPClient)}, []string{"sync settings", lock})
 	return writeTable(env.Stdout, []string{"preference", "value"}, rows, "")

@@ -26,7 +26,7 @@ sync settings unlocked ('msupply-sync unlock', or --auth-code for one command).`
 				Name:      "list",
 				Usage:     "list the sites, the active site first",
 				UsageText: "msupply-sync site list [--filter PREFIX] [--sort FIELD[,-FIELD]] [--output table|json]",
-				Description: `--filter keeps sites whose ID or name starts with the text. --sort orders by any column
+				Description: `--filter keeps sites whose ID, code or name starts with the text, whatever its case. --sort orders by any column
 (id, code, name, type, hardware_id, blocked, stores, last_sync_at, last_contact_at); a leading -
 reverses it. The last sync is the last sync cycle the site completed; the last contact, the last time it
 was heard from at all (check-connection, or a sync that failed half-way, counts).
@@ -36,7 +36,7 @@ Examples:
   msupply-sync site list --filter Nor
   msupply-sync site list --sort type,-name --output json`,
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "filter", Usage: "keep sites whose ID or name starts with this"},
+					&cli.StringFlag{Name: "filter", Usage: "keep sites whose ID, code or name starts with this"},
 					&cli.StringFlag{Name: "sort", Usage: "columns to sort by, comma-separated; prefix - to reverse"},
 					outputFlag(),
 				},
@@ -226,7 +226,8 @@ func (env *Env) runSiteList(c *cli.Context) error {
 	filter := strings.ToLower(c.String("filter"))
 	sites := []datafile.Site{}
 	for _, s := range all {
-		if filter == "" || strings.HasPrefix(strconv.FormatInt(s.ID, 10), filter) || strings.HasPrefix(strings.ToLower(s.Name), filter) {
+		if filter == "" || strings.HasPrefix(strconv.FormatInt(s.ID, 10), filter) || strings.HasPrefix(strings.ToLower(s.Code), filter) ||
+			strings.HasPrefix(strings.ToLower(s.Name), filter) {
 			sites = append(sites, s)
 		}
 	}
