@@ -181,7 +181,7 @@ func TestChangeCaptureSourceSite(t *testing.T) {
 			`UPDATE stock_line SET quantity = 4 WHERE id = 'sync-sl'`,
 			`DELETE FROM stock_line WHERE id = 'sync-sl'`,
 		)
-		mustPut(t, f.db, "item", `{"id":"local-after-sync"}`)
+		mustPut(t, f.db, "item", `{"id":"local-after-sync","name":"local-after-sync"}`)
 		assertChanges(t, changesAfter(t, f.db, cursor), []change{
 			{"stock_line", "sync-sl", "insert", f.remote.ID, f.site.ID},
 			{"stock_line", "sync-sl", "update", f.remote.ID, f.site.ID},
@@ -255,7 +255,7 @@ func TestChangesPaging(t *testing.T) {
 	db := MustOpenCentral(t)
 	start := lastCursor(t, db)
 	for i := 0; i < 5; i++ {
-		mustPut(t, db, "item", fmt.Sprintf(`{"id":"page-%d"}`, i))
+		mustPut(t, db, "item", fmt.Sprintf(`{"id":"page-%d","name":"Page %d"}`, i, i))
 	}
 	var got []string
 	cursor := start

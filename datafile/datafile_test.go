@@ -451,7 +451,7 @@ func TestAtomically(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := MustOpenUnlockedCentral(t)
-	mustPut(t, db, "item", `{"id":"item-1"}`)
+	mustPut(t, db, "item", `{"id":"item-1","name":"item-1"}`)
 	mustPut(t, db, "name", `{"id":"name-1"}`)
 
 	t.Run("an error rolls back every step", func(t *testing.T) {
@@ -538,7 +538,7 @@ func TestOpenAfterCrash(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := MustOpenCentral(t)
-	mustPut(t, db, "item", `{"id":"committed-before-the-crash"}`)
+	mustPut(t, db, "item", `{"id":"committed-before-the-crash","name":"committed-before-the-crash"}`)
 	for _, tc := range []struct {
 		name  string
 		files []string

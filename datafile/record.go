@@ -196,8 +196,8 @@ func normaliseValue(f Field, v any) (any, error) {
 		default:
 			return nil, errors.New("must be a number")
 		}
-		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
-			return nil, errors.New("must be a finite number, zero or more")
+		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 || n > MaxNumber {
+			return nil, errors.New("must be a number from 0 to 1e12") // MaxNumber
 		}
 		return n, nil
 	}

@@ -126,6 +126,17 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 	if err != nil {
 		return "", err
 	}
+	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
+		// putNew fills a new line's store in from its invoice; left empty, there is no such invoice, and
+		// that is what is wrong, not the store left out.
+		if invoiceID, ok := raw["invoice_id"].(string); ok {
+			if _, err := w.look.invoiceStoreOf(ctx, invoiceID); errors.Is(err, sql.ErrNoRows) {
+				return "", fmt.Errorf("field invoice_id: no invoice with id %q", invoiceID)
+			} else if err != nil {
+				return "", err
+			}
+		}
+	}
 	rec, err := t.normalise(raw, existing)
 	if err != nil {
 		return "", err
@@ -142,6 +153,9 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 		return "", err
 	}
 	if err := w.look.checkRefs(ctx, rec); err != nil {
+		return "", err
+	}
+	if err := checkMasterRules(ctx, w.look.q, rec); err != nil {
 		return "", err
 	}
 	if err := rs.write(ctx, rec); err != nil {
@@ -167,7 +181,7 @@ func (w writer) putNew(ctx context.Context, rs *recordStore, raw map[string]any)
 	if err != nil {
 		return false, nil
 	}
-	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil {
+	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil || checkMasterRules(ctx, w.look.q, rec) != nil {
 		return false, nil
 	}
 	taken, err := rs.insertNew(ctx, rec)

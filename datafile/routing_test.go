@@ -71,7 +71,7 @@ func newRoutingFixture(t *testing.T) routingFixture {
 	f.n = mustAddStore(t, db, "N", "North")
 	f.s = mustAddStore(t, db, "S", "South")
 	f.c = mustAddStore(t, db, "C", "")
-	mustPut(t, db, "item", `{"id":"item-1"}`, `{"id":"item-2"}`)
+	mustPut(t, db, "item", `{"id":"item-1","name":"item-1"}`, `{"id":"item-2","name":"item-2"}`)
 	mustPut(t, db, "name", `{"id":"name-1"}`)
 	return f
 }

@@ -107,7 +107,7 @@ func TestSecretsNotStored(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustAddStore(t, db, "N1", "North")
-		mustPut(t, db, "item", `{"id":"item-1"}`)
+		mustPut(t, db, "item", `{"id":"item-1","name":"item-1"}`)
 		if _, err := os.Stat(db.Path() + "-wal"); err != nil {
 			t.Fatalf("expected a -wal file while the datafile is open: %v", err)
 		}

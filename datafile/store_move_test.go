@@ -106,7 +106,7 @@ func TestChangesBufferedBeforeAHandoverAreStillIntegrated(t *testing.T) {
 	if _, st, err := fx.db.MoveStore(ctx, "R", "North", false); err != nil || st.SiteID != fx.north.ID {
 		t.Fatalf("move back from South, which never synced: %+v %v", st, err)
 	}
-	mustPut(t, fx.db, "item", `{"id":"item-later"}`)
+	mustPut(t, fx.db, "item", `{"id":"item-later","name":"item-later"}`)
 	res, err := fx.db.RetryParked(ctx)
 	if err != nil || res.Integrated != 1 {
 		t.Fatalf("retry: %+v %v, want the line North wrote before handing over integrated", res, err)
