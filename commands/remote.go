@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -66,6 +67,7 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 		db.Close()
 		return nil, nil, s, err
 	}
+	env.warnOpenKeyFile(datafile.KeyFilePath(db.Path()))
 	client, err := syncengine.NewClient(syncengine.ClientConfig{
 		ServerURL: s.ServerURL, SiteName: name, PasswordDigest: digest,
 		HardwareID: syncengine.HardwareID(env.Getenv), AppVersion: Version,
@@ -82,6 +84,17 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 // request within a cycle, and the cycle ends after the batch in flight once stop is closed.
 func newSyncRemote(db *datafile.DB, client *syncengine.Client, log *slog.Logger, progress syncengine.Progress, stop <-chan struct{}) *syncengine.Remote {
 	return &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: stop}
+}
+
+// warnOpenKeyFile warns when the key that unseals this remote's credential can be read by other accounts
+// than its owner: with it and a copy of the datafile, anyone could log in as this site.
+func (env *Env) warnOpenKeyFile(path string) {
+	fi, err := os.Stat(path)
+	if err != nil || runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	fmt.Fprintf(env.Stderr, "warning: the credential key file %s can be read by other accounts (mode %04o)\n", terminalSafe(path), fi.Mode().Perm())
+	fmt.Fprintf(env.Stderr, "hint: make it readable by this account only: chmod 600 %s\n", terminalSafe(path))
 }
 
 // claimSync claims the datafile for one sync cycle. Two cycles on one datafile at once would each push

@@ -150,8 +150,13 @@ func CreateRemote(ctx context.Context, path string, opts RemoteOptions) error {
 		return err
 	}
 	keyPath := KeyFilePath(path)
-	// With no datafile, a key file left here belongs to nothing (an init that was killed part way).
-	os.Remove(keyPath)
+	// A key file with no datafile beside it may be left by an init killed part way, but it may as well seal
+	// the credential of a datafile that was moved, or is kept as a backup: overwritten, that datafile
+	// could never log in again. Only a person can tell which.
+	if _, err := os.Lstat(keyPath); err == nil {
+		return errorf(ECONFLICT, "a credential key file already exists at %s", keyPath).
+			withHint("it may belong to a datafile that was moved or is kept as a backup: move it away, or delete it if you are sure it belongs to nothing, then run init again")
+	}
 	key, err := secret.CreateKey(keyPath)
 	if err != nil {
 		return err
