@@ -132,6 +132,10 @@ func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error)
 		return authenticatedSite{}, &authFailure{http.StatusUnauthorized, CodeSiteNameNotFound, "no site credentials in the request (HTTP Basic auth)", nil}
 	}
 	hardwareID := strings.TrimSpace(r.Header.Get(HeaderHardwareID))
+	if hardwareID != "" && ValidateHardwareID(hardwareID) != nil {
+		// Refused before anything is looked up, let alone bound to a site and shown in every site list.
+		return authenticatedSite{}, badRequest("the %s header must be 1 to %d printable ASCII characters", HeaderHardwareID, MaxHardwareIDLength)
+	}
 	site, err := a.db.SiteAuthByName(ctx, name)
 	if datafile.ErrorCode(err) == datafile.ENOTFOUND || (err == nil && site.ID == datafile.CentralSiteID) {
 		// Spend what a real check would, so timing does not tell which site names exist.

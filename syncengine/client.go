@@ -68,6 +68,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("server URL %q is not an http:// or https:// URL", cfg.ServerURL)
 	}
+	if err := ValidateHardwareID(cfg.HardwareID); err != nil {
+		return nil, fmt.Errorf("%w (check MSUPPLY_HARDWARE_ID, which overrides the machine's)", err)
+	}
 	if cfg.AppName == "" {
 		cfg.AppName = "msupply-sync"
 	}
