@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/urfave/cli/v2"
 )
 
@@ -109,4 +112,87 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// writeStreamedTable renders the rows that each yields as writeTable would, holding one row at a time:
+// each is called twice, once to measure the columns and once to print the rows, and must yield the same
+// rows both times. footer is asked for its line once the rows are printed.
+func writeStreamedTable(w io.Writer, header []string, each func(row func([]string) error) error, footer func() string) error {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = twwidth.Width(terminalSafe(h))
+	}
+	if err := each(func(cells []string) error {
+		for i, c := range cells {
+			widths[i] = max(widths[i], twwidth.Width(terminalSafe(c)))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	perColumn := tw.NewMapper[int, int]()
+	for i, width := range widths {
+		perColumn.Set(i, width+2) // a space of padding either side, as writeTable has
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithStreaming(tw.StreamConfig{Enable: true}), tablewriter.WithWidths(tw.CellWidth{PerColumn: perColumn}))
+	if err := t.Start(); err != nil {
+		return err
+	}
+	h := make([]any, len(header))
+	for i, s := range header {
+		h[i] = terminalSafe(s)
+	}
+	t.Header(h...)
+	err := each(func(cells []string) error {
+		safe := make([]string, len(cells))
+		for i, c := range cells {
+			safe[i] = terminalSafe(c)
+		}
+		return t.Append(safe)
+	})
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if line := footer(); line != "" {
+		_, err = io.WriteString(w, terminalSafe(line)+"\n")
+	}
+	return err
+}
+
+// jsonArrayWriter writes a JSON array one element at a time, laid out exactly as writeJSON lays out a
+// slice, so that a listing of any size is written without holding it.
+type jsonArrayWriter struct {
+	w *bufio.Writer
+	n int
+}
+
+func (a *jsonArrayWriter) add(v any) error {
+	b, err := json.MarshalIndent(v, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sep := ",\n  "
+	if a.n == 0 {
+		sep = "[\n  "
+	}
+	a.n++
+	if _, err := io.WriteString(a.w, sep); err != nil {
+		return err
+	}
+	_, err = a.w.Write(b)
+	return err
+}
+
+func (a *jsonArrayWriter) close() error {
+	end := "\n]\n"
+	if a.n == 0 {
+		end = "[]\n"
+	}
+	if _, err := io.WriteString(a.w, end); err != nil {
+		return err
+	}
+	return a.w.Flush()
 }
