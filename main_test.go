@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"tlsprobe":       cmdTLSProbe,
 	"expandenv":      cmdExpandenv,
 	"genlines":       cmdGenlines,
+	"silentserver":   cmdSilentServer,
 }
 
 // TestScripts runs the end-to-end flows in testscripts/ against the real binary.
@@ -444,4 +446,39 @@ func cmdExpandenv(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	path := ts.MkAbs(args[0])
 	ts.Check(os.WriteFile(path, []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
+}
+
+// cmdSilentServer implements 'silentserver FILE': it listens on loopback, accepts every connection and
+// never answers, until the script ends, and writes its http:// URL to FILE: a server that hangs.
+func cmdSilentServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: silentserver FILE")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var conns []net.Conn
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	ts.Defer(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte("http://"+ln.Addr().String()+"\n"), 0o644))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -75,7 +76,14 @@ func (a *wizardActions) CheckConnection(ctx context.Context, serverURL, siteName
 	if err != nil {
 		return err
 	}
-	if _, err := client.SiteInfo(ctx); err != nil {
+	// Bounded as check-connection is: a server that never answers would leave the question hanging.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	info, err := client.SiteInfo(ctx)
+	if err == nil && info.HasStore != nil && !*info.HasStore {
+		err = &syncengine.APIError{Code: syncengine.CodeSiteHasNoStore}
+	}
+	if err != nil {
 		explained := explainSyncError(err, datafile.Settings{ServerURL: serverURL, SiteName: siteName})
 		if ce, ok := explained.(*cliError); ok && ce.hint != "" {
 			return fmt.Errorf("%s (%s)", ce.msg, ce.hint)

@@ -125,6 +125,10 @@ type SiteInfo struct {
 	OmSupplyCentralServerURL string `json:"omSupplyCentralServerUrl"`
 	MSupplyCentralSiteID     int64  `json:"mSupplyCentralSiteId"`
 	QueueLength              int64  `json:"queueLength"`
+	// HasStore is this server's own addition, which v5 clients ignore, as they ignore a push's rejected:
+	// whether the site has a store at all, so that a connection check can say that a site without one
+	// has nothing to sync. Other servers leave it out.
+	HasStore *bool `json:"hasStore,omitempty"`
 }
 
 // SiteStatus answers GET site_status.

@@ -348,10 +348,11 @@ func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, site authent
 	if err != nil {
 		return err
 	}
+	hasStore := site.Store > 0
 	writeJSON(w, http.StatusOK, SiteInfo{
 		ID: strconv.FormatInt(site.ID, 10), SiteID: site.ID, Code: site.Code, Name: site.Name,
 		InitialisationStatus: info.InitialisationStatus, MSupplyCentralSiteID: datafile.CentralSiteID,
-		QueueLength: info.QueueLength,
+		QueueLength: info.QueueLength, HasStore: &hasStore,
 	})
 	return nil
 }
