@@ -603,3 +603,31 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Errorf("%d changes logged, want %d", n, writers*each)
 	}
 }
+
+// TestSyncLogKeepsTheLastRuns: the sync log is pruned as runs are written, keeping the newest.
+func TestSyncLogKeepsTheLastRuns(t *testing.T) {
+	datafile.SetKeepRuns(t, 5)
+	ctx := context.Background()
+	db := MustOpenRemote(t)
+	var last *datafile.RunLog
+	for i := 0; i < 12; i++ {
+		r, err := db.StartRun(ctx, "sync")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SaveRun(ctx, r, true); err != nil {
+			t.Fatal(err)
+		}
+		last = r
+	}
+	var n, oldest int64
+	if err := db.SQL().QueryRowContext(ctx, `SELECT count(*), min(id) FROM sync_log`).Scan(&n, &oldest); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || oldest != last.ID-4 {
+		t.Errorf("sync_log holds %d runs from %d, want the last 5 (%d to %d)", n, oldest, last.ID-4, last.ID)
+	}
+	if got, err := db.LastRun(ctx); err != nil || got.ID != last.ID {
+		t.Errorf("last run %+v (%v), want %d", got, err, last.ID)
+	}
+}

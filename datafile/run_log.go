@@ -27,15 +27,28 @@ type RunLog struct {
 	Error             string     `json:"error"`
 }
 
-// StartRun opens a sync log row.
+// keepRuns is how many sync runs the log keeps: a remote syncing every minute writes half a million rows a
+// year, and 'sync status' reads only the newest.
+var keepRuns int64 = 1000
+
+// StartRun opens a sync log row, and drops the rows of all but the last keepRuns runs.
 func (db *DB) StartRun(ctx context.Context, kind string) (*RunLog, error) {
 	r := &RunLog{Kind: kind, StartedAt: db.now().UTC().Truncate(time.Second)}
-	res, err := db.conn().ExecContext(ctx, `INSERT INTO sync_log (kind, started_at) VALUES (?, ?)`, kind, r.StartedAt.Format(time.RFC3339))
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sync_log (kind, started_at) VALUES (?, ?)`, kind, r.StartedAt.Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sync_log WHERE id <= ?`, r.ID-keepRuns)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	r.ID, err = res.LastInsertId()
-	return r, err
+	return r, nil
 }
 
 // SaveRun writes a run's progress; with finished set it also closes the run.
