@@ -75,6 +75,10 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 	})
 	if err != nil {
 		db.Close()
+		var de *datafile.Error
+		if errors.As(err, &de) {
+			return nil, nil, s, err // a stored server URL that is no longer accepted, with its hint
+		}
 		return nil, nil, s, failf("%v", err)
 	}
 	return db, client, s, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,12 +81,23 @@ func validateAuthCode(code string) error {
 	return nil
 }
 
-// ValidateServerURL checks that u is an absolute http or https URL.
+// ValidateServerURL checks that u is an absolute http or https URL with a host, a valid port if any, and
+// no user name or password. It is the one check of a server URL, made by init, prefs set, the wizard and
+// the sync client alike. A URL that may hold a password is never repeated in the error.
 func ValidateServerURL(u string) error {
+	const example = "give the central server's address with its port, e.g. https://central.example.org:8443"
 	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return errorf(EINVALID, "server URL %q is not an http:// or https:// URL", u).
-			withHint("give the central server's address with its port, e.g. https://central.example.org:8443")
+	if err == nil && p.User != nil || err != nil && strings.Contains(u, "@") {
+		return errorf(EINVALID, "a server URL must not hold a user name or password").
+			withHint("the site name and password are given apart from it (--site-name, --password-stdin); %s", example)
+	}
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Hostname() == "" {
+		return errorf(EINVALID, "server URL %q is not an http:// or https:// URL", u).withHint("%s", example)
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errorf(EINVALID, "server URL %q has port %s; a port is a number from 1 to 65535", u, port).withHint("%s", example)
+		}
 	}
 	return nil
 }

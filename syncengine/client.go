@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
 )
 
 // MaxResponseBody bounds what the client reads of one response.
@@ -64,9 +66,12 @@ type Client struct {
 
 // NewClient returns a client for cfg.
 func NewClient(cfg ClientConfig) (*Client, error) {
+	if err := datafile.ValidateServerURL(cfg.ServerURL); err != nil {
+		return nil, err
+	}
 	base, err := url.Parse(cfg.ServerURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("server URL %q is not an http:// or https:// URL", cfg.ServerURL)
+	if err != nil {
+		return nil, err
 	}
 	if err := ValidateHardwareID(cfg.HardwareID); err != nil {
 		return nil, fmt.Errorf("%w (check MSUPPLY_HARDWARE_ID, which overrides the machine's)", err)
