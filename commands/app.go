@@ -174,7 +174,12 @@ func openDatafile(c *cli.Context) (*datafile.DB, error) {
 	}
 	db.SetClock(Clock)
 	if code := flagString(c, "auth-code"); code != "" {
-		db.SetAuthCode(code)
+		// Checked even where nothing needs unlocking: a view command that took a wrong code without a
+		// word would let a script believe the code it holds is right.
+		if err := db.UseAuthCode(c.Context, code); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }

@@ -226,6 +226,16 @@ func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 // SetAuthCode gives this handle an authorisation code to use for one command instead of an unlock window.
 func (db *DB) SetAuthCode(code string) { db.authCode = code; db.authorized = false }
 
+// UseAuthCode checks code at once and gives it to this handle as SetAuthCode does: a wrong code is refused
+// whatever the command, rather than only by the commands that turn out to need it.
+func (db *DB) UseAuthCode(ctx context.Context, code string) error {
+	if err := db.CheckAuthCode(ctx, code); err != nil {
+		return err
+	}
+	db.authCode, db.authorized = code, true
+	return nil
+}
+
 // CheckAuthCode reports ErrWrongAuthCode unless code is this datafile's authorisation code.
 func (db *DB) CheckAuthCode(ctx context.Context, code string) error {
 	var hash string
