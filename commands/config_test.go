@@ -81,9 +81,32 @@ func TestConfigFile(t *testing.T) {
 			t.Fatalf("%d %s", code, errOut)
 		}
 	})
-	t.Run("a missing file is an error", func(t *testing.T) {
-		code, _, errOut := run(t, nil, "--config", filepath.Join(dir, "none.toml"), "store", "list")
-		if code != 1 || !strings.Contains(errOut, "cannot read the config file") {
+	// A config file that cannot be used is a usage error, whatever is wrong with it.
+	for _, tt := range []struct {
+		name, file, content, want, hint string
+	}{
+		{"a missing file", "none.toml", "", "cannot read the config file: ", ""},
+		{"a malformed file", "malformed.toml", "datafile = \n", "is not valid TOML", ""},
+		{"a number for a path", "number.toml", "datafile = 5\n", "number.toml: datafile must be text (in quotes), not 5", `datafile = "..."`},
+		{"a list for a path", "list.toml", "[store]\nsite = [\"a\"]\n", "list.toml: [store] site must be text (in quotes), not a list", ""},
+		{"text for a switch", "switch.toml", "[site]\nyes = \"yes\"\n", `switch.toml: [site] yes must be true or false, not "yes"`, ""},
+		{"text for a number", "count.toml", "[record]\nlimit = \"ten\"\n", `count.toml: [record] limit must be a whole number, not "ten"`, ""},
+		{"a key of another command", "other.toml", "[site]\nlisten = \":8080\"\n", "other.toml: [site] listen is not a flag of 'site' or its subcommands", "([serve])"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.file)
+			if tt.content != "" {
+				path = write(tt.file, tt.content)
+			}
+			code, _, errOut := run(t, nil, "--config", path, "store", "list")
+			if code != 2 || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, tt.hint) {
+				t.Fatalf("exit %d, stderr %s; want 2 and %q, %q", code, errOut, tt.want, tt.hint)
+			}
+		})
+	}
+	t.Run("values of every kind are taken", func(t *testing.T) {
+		good := write("good.toml", "datafile = \""+central+"\"\n[prefs]\nalt-http-client = true\n[record]\nlimit = 10\nwhere = [\"code=X\"]\n[unlock]\nfor = \"30m\"\n[site]\nyes = true\n")
+		if code, _, errOut := run(t, nil, "--config", good, "record", "list", "item"); code != 0 {
 			t.Fatalf("%d %s", code, errOut)
 		}
 	})
