@@ -229,3 +229,22 @@ func outputFlagDefault(format string) cli.Flag {
 		Value:   format,
 	}
 }
+
+// openFor opens the datafile for a command, once its positional arguments (named by args) and --output
+// have been checked, and reads the datafile's settings. It returns the output format; the caller closes db.
+func openFor(c *cli.Context, args ...string) (db *datafile.DB, format string, s datafile.Settings, err error) {
+	if err := requireArgs(c, args...); err != nil {
+		return nil, "", s, err
+	}
+	if format, err = outputFormat(c); err != nil {
+		return nil, "", s, err
+	}
+	if db, err = openDatafile(c); err != nil {
+		return nil, "", s, err
+	}
+	if s, err = db.Settings(c.Context); err != nil {
+		db.Close()
+		return nil, "", s, err
+	}
+	return db, format, s, nil
+}

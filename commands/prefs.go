@@ -68,22 +68,11 @@ type prefsView struct {
 }
 
 func (env *Env) runPrefsShow(c *cli.Context) error {
-	if err := requireArgs(c); err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, format, s, err := openFor(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	v := prefsView{Role: string(s.Role), SiteID: s.ThisSiteID, SiteName: s.SiteName, AltHTTPClient: s.AltHTTPClient, Locked: true}
 	if s.Role == datafile.RoleRemote {
 		size := s.CurrentRequestSize()

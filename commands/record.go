@@ -502,14 +502,7 @@ func (env *Env) runRecordDelete(c *cli.Context) error {
 }
 
 func (env *Env) runRecordChecksum(c *cli.Context) error {
-	if err := requireArgs(c); err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, format, _, err := openFor(c)
 	if err != nil {
 		return err
 	}

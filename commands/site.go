@@ -332,13 +332,7 @@ func (env *Env) runSiteAdd(c *cli.Context) error {
 }
 
 func (env *Env) runSiteShow(c *cli.Context) error {
-	if err := requireArgs(c, "SITE"); err != nil {
-		return err
-	}
-	if _, err := outputFormat(c); err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, _, _, err := openFor(c, "SITE")
 	if err != nil {
 		return err
 	}
@@ -440,10 +434,7 @@ func (env *Env) confirm(c *cli.Context, warning string) error {
 }
 
 func (env *Env) runSiteDelete(c *cli.Context) error {
-	if err := requireArgs(c, "SITE"); err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, _, _, err := openFor(c, "SITE")
 	if err != nil {
 		return err
 	}

@@ -169,14 +169,7 @@ func (env *Env) printStore(c *cli.Context, db *datafile.DB, s datafile.Store) er
 }
 
 func (env *Env) runStoreList(c *cli.Context) error {
-	if err := requireArgs(c); err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, format, _, err := openFor(c)
 	if err != nil {
 		return err
 	}
@@ -318,10 +311,7 @@ func (env *Env) runStoreEdit(c *cli.Context) error {
 }
 
 func (env *Env) runStoreDelete(c *cli.Context) error {
-	if err := requireArgs(c, "STORE"); err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, _, _, err := openFor(c, "STORE")
 	if err != nil {
 		return err
 	}

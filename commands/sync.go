@@ -193,22 +193,11 @@ type centralSiteStatus struct {
 }
 
 func (env *Env) runSyncStatus(c *cli.Context) error {
-	if err := requireArgs(c); err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, format, s, err := openFor(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	if s.Role == datafile.RoleCentral {
 		return env.centralStatus(c, db, format)
 	}
@@ -322,22 +311,11 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 }
 
 func (env *Env) runSyncParked(c *cli.Context) error {
-	if err := requireArgs(c); err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, format, s, err := openFor(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	if s.Role != datafile.RoleCentral {
 		return failf("records are parked on the central server; run this there").
 			withHint("on a remote, 'msupply-sync sync status' shows what waits in its own buffer")
