@@ -261,7 +261,11 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 	slices.SortStableFunc(items, func(a, b item) int {
 		return cmp.Or(cmp.Compare(a.phase, b.phase), cmp.Compare(a.rank, b.rank))
 	})
-	purged := false
+	// Only a batch that brings stores says where they now are: the site's own queue is read before master
+	// data, so a batch of store data alone finds the store table as it stood before this cycle, and a store
+	// that has come back to this site would be purged by it, taking with it changes just pushed that
+	// central will not send back.
+	purged := !slices.ContainsFunc(items, func(it item) bool { return it.rec.Table == "store" })
 	phase := 0
 	for _, it := range items {
 		r := it.rec

@@ -47,6 +47,10 @@ const (
 	// central keeps it with the reason and never writes it over the store's new site's data. A remote
 	// drops such a record instead: central holds it.
 	writeParked
+	// writeResent: a site that handed its store over pushes a change for it again (its cycle died after
+	// central had committed the handover batch). The handover batch held every change the site made for
+	// the store, so central already has this one; written again, it could undo the new site's changes.
+	writeResent
 )
 
 // ownership is mayWrite's answer: the verdict, and for anything but writeAllowed the error that says why.
@@ -103,14 +107,16 @@ func mayWrite(ctx context.Context, l *lookups, req writeRequest) (ownership, err
 	// is kept: it was made before the site handed the store over (integrated), or the store was taken from
 	// the site by a forced move (parked). A site that never held the store is refused: the message names no
 	// store, since which store holds an id is itself another site's business.
-	handedOverAfter, movedAway, err := storeLeft(ctx, l.q, req.storeID, req.site, req.receivedAt)
+	handedOverAfter, lastMove, err := storeLeft(ctx, l.q, req.storeID, req.site, req.receivedAt)
 	if err != nil {
 		return ownership{}, err
 	}
 	switch {
 	case req.path == integration && handedOverAfter:
 		return ownership{}, nil
-	case movedAway:
+	case req.path == pushCheck && lastMove == "handover":
+		return ownership{verdict: writeResent, err: errorf(EFORBIDDEN, "the record's store was handed over with it already")}, nil
+	case lastMove != "":
 		return ownership{verdict: writeParked, err: errorf(EFORBIDDEN, "%s", msgStoreMovedAway)}, nil
 	}
 	return refused(errorf(EFORBIDDEN, "the record's store is not active on this site")), nil
@@ -118,14 +124,17 @@ func mayWrite(ctx context.Context, l *lookups, req writeRequest) (ownership, err
 
 func refused(err *Error) ownership { return ownership{verdict: writeRefused, err: err} }
 
-// storeLeft reports whether a store left site by a completed move: by a handover completed at or after
-// receivedAt (a buffered change the site made while the store was its own), and by any move at all.
-func storeLeft(ctx context.Context, q queryer, storeID string, site int64, receivedAt string) (handedOverAfter, movedAway bool, err error) {
+// storeLeft reports how a store last left site by a completed move ("handover", "forced" or "at_once"; ""
+// when it never did), and whether a handover from site completed at or after receivedAt (a buffered change
+// the site made while the store was its own).
+func storeLeft(ctx context.Context, q queryer, storeID string, site int64, receivedAt string) (handedOverAfter bool, lastMove string, err error) {
+	var last sql.NullString
 	err = q.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM store_move WHERE store_id = ? AND from_site_id = ? AND how = 'handover' AND ? <> '' AND completed_at >= ?),
-			EXISTS (SELECT 1 FROM store_move WHERE store_id = ? AND from_site_id = ? AND completed_at IS NOT NULL AND how IS NOT NULL)`,
-		storeID, site, receivedAt, receivedAt, storeID, site).Scan(&handedOverAfter, &movedAway)
-	return handedOverAfter, movedAway, err
+			(SELECT how FROM store_move WHERE store_id = ? AND from_site_id = ? AND completed_at IS NOT NULL AND how IS NOT NULL
+				ORDER BY id DESC LIMIT 1)`,
+		storeID, site, receivedAt, receivedAt, storeID, site).Scan(&handedOverAfter, &last)
+	return handedOverAfter, last.String, err
 }
 
 // asIntegrationError turns a verdict against a received record into the error integration acts on: a

@@ -31,6 +31,9 @@ const (
 // made while the store was that site's, so it is kept, but it may not overwrite the store's data.
 const parkStoreMovedAway = "park"
 
+// skipResent is the verdict on a change central already has from the handover of its store.
+const skipResent = "skip"
+
 // PushResult is what central did with a pushed batch.
 type PushResult struct {
 	Rejections []Rejection
@@ -83,6 +86,9 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			code, msg, err := checkPushed(ctx, checks, siteID, &r)
 			if err != nil {
 				return err
+			}
+			if code == skipResent {
+				continue
 			}
 			if code == parkStoreMovedAway {
 				if err := buf.add(ctx, siteID, r, msg, true); err != nil {
@@ -188,6 +194,8 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 			return "", "", err // a failing datafile is retried by the remote, not a verdict on the record
 		case o.verdict == writeParked:
 			return parkStoreMovedAway, o.err.Message, nil
+		case o.verdict == writeResent:
+			return skipResent, "", nil
 		case o.verdict == writeRefused:
 			return RejectNotPermitted, o.err.Message, nil
 		}

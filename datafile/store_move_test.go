@@ -80,6 +80,21 @@ func TestMoveFromAnInitialisedRemoteWaitsForItsHandover(t *testing.T) {
 	if n := queryInt(t, fx.db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'late'`, fx.south.ID); n != 1 {
 		t.Fatalf("North's last change is not queued for South (%d)", n)
 	}
+	// North's cycle died after central committed the handover batch: it pushes the batch again, under a new
+	// source. Central has those changes already and must not write them over the new site's.
+	resent := fx.stockLine(9, "late", 4)
+	resent.SyncOutID = "other-source:1"
+	if _, err := fx.db.ReceivePush(ctx, fx.south.ID, []datafile.InRecord{{SyncOutID: "s:1", Table: "stock_line", RecordID: "late", Action: "update",
+		Data: json.RawMessage(fmt.Sprintf(`{"id":"late","store_id":%q,"item_id":"item-1","quantity":40}`, fx.r.ID))}}, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := fx.db.ReceivePush(ctx, fx.north.ID, []datafile.InRecord{resent}, 0, []string{fx.r.ID})
+	if err != nil || len(again.Parked) != 0 || len(again.Rejections) != 0 || again.Integration.Integrated != 0 {
+		t.Fatalf("resent handover batch: %+v %v, want it taken as already had", again, err)
+	}
+	if rec, err := fx.db.GetRecord(ctx, "stock_line", "late"); err != nil || rec.Values["quantity"] != float64(40) {
+		t.Fatalf("South's change after the handover: %v %v", rec.Values, err)
+	}
 	// A replay of the handover changes nothing.
 	if again, err := fx.db.ReceivePush(ctx, fx.north.ID, nil, 0, []string{fx.r.ID}); err != nil || again.HandedOver != 0 {
 		t.Fatalf("replayed handover: %+v %v", again, err)

@@ -233,3 +233,37 @@ func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 		t.Fatalf("central holds %v (%v), want their_ref second", got.Values, err)
 	}
 }
+
+// TestStoreThatComesBackKeepsChangesPushedOnTheWay: a store taken from a site by force and given back
+// before the site next syncs. The site pushes what it wrote meanwhile, then reads its queue, which is read
+// before the master data that says the store is back: the site must not take the store for gone and drop
+// the changes it has just pushed, which central does not send back to the site that made them.
+func TestStoreThatComesBackKeepsChangesPushedOnTheWay(t *testing.T) {
+	ctx := context.Background()
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	store := n.stores["North-store"].ID
+	// Something central holds of the store, so that its return fills North's queue.
+	n.put(north.db, "stock_line", `{"id":"synced","store_id":"`+store+`","item_id":"item-1","quantity":1}`)
+	north.sync(t)
+	n.put(north.db, "stock_line", `{"id":"kept","store_id":"`+store+`","item_id":"item-1","quantity":7}`)
+	if _, _, err := n.central.MoveStore(ctx, "North-store", "1", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := north.remote.Cycle(ctx, false); err != nil { // learns the store is gone, keeps the unsent change
+		t.Fatal(err)
+	}
+	if _, _, err := n.central.MoveStore(ctx, "North-store", "North", false); err != nil {
+		t.Fatal(err)
+	}
+	north.sync(t)
+	if _, err := north.db.GetRecord(ctx, "stock_line", "kept"); err != nil {
+		t.Fatalf("North lost the change it pushed when its store came back: %v", err)
+	}
+	if _, err := n.central.GetRecord(ctx, "stock_line", "kept"); err != nil {
+		t.Fatalf("central does not have North's change: %v", err)
+	}
+	sameChecksums(t, "the store after it came back", checksum(t, n.central, store), checksum(t, north.db, store), "stock_line", "invoice", "invoice_line")
+}
