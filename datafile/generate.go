@@ -71,10 +71,7 @@ func (db *DB) GenerateForCentral(ctx context.Context) (int64, error) {
 // the copy from the change log; for one site the copy goes into its own queue, so no other site downloads
 // anything.
 func (db *DB) GenerateForSites(ctx context.Context, siteID int64, includeMaster bool) (int64, error) {
-	if _, err := db.requireCentral(ctx, "generating sync records for sites"); err != nil {
-		return 0, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "generating sync records for sites"); err != nil {
 		return 0, err
 	}
 	var n int64

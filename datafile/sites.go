@@ -274,10 +274,7 @@ func (db *DB) requireCentral(ctx context.Context, what string) (Settings, error)
 
 // AddSite creates a site with the next free ID. It needs the sync settings unlocked.
 func (db *DB) AddSite(ctx context.Context, n NewSite) (Site, error) {
-	if _, err := db.requireCentral(ctx, "adding a site"); err != nil {
-		return Site{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "adding a site"); err != nil {
 		return Site{}, err
 	}
 	n.Name, n.Code = strings.TrimSpace(n.Name), strings.TrimSpace(n.Code)

@@ -42,10 +42,7 @@ type StoreUpdate struct {
 // EditStore renames a store or changes its code, both or neither, in one transaction. The change reaches
 // every remote as master data.
 func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, error) {
-	if _, err := db.requireCentral(ctx, "editing a store"); err != nil {
-		return Store{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "editing a store"); err != nil {
 		return Store{}, err
 	}
 	var st Store
@@ -86,10 +83,7 @@ func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, 
 // DeleteStore deletes an empty store: one that holds no store data, that no name stands for, and whose
 // site has nothing for it still on the way. The delete reaches every remote as master data.
 func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
-	if _, err := db.requireCentral(ctx, "deleting a store"); err != nil {
-		return Store{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "deleting a store"); err != nil {
 		return Store{}, err
 	}
 	var st Store

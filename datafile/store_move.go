@@ -83,10 +83,7 @@ func planStoreMove(ctx context.Context, q rowsQueryer, storeRef, toSiteRef strin
 // handover; force completes it now in any case. Moving a store back to the site it is leaving cancels the
 // pending move. It returns the plan it carried out and the store as it stands after it.
 func (db *DB) MoveStore(ctx context.Context, storeRef, toSiteRef string, force bool) (MovePlan, Store, error) {
-	if _, err := db.requireCentral(ctx, "moving a store"); err != nil {
-		return MovePlan{}, Store{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "moving a store"); err != nil {
 		return MovePlan{}, Store{}, err
 	}
 	var plan MovePlan

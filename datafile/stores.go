@@ -90,10 +90,7 @@ func validateStoreCode(code string) error {
 
 // AddStore creates a store on a site (the central site when siteRef is empty) and queues its data to it.
 func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, error) {
-	if _, err := db.requireCentral(ctx, "adding a store"); err != nil {
-		return Store{}, err
-	}
-	if err := db.requireUnlocked(ctx); err != nil {
+	if err := db.RequireCentralUnlocked(ctx, "adding a store"); err != nil {
 		return Store{}, err
 	}
 	code, name = strings.TrimSpace(code), strings.TrimSpace(name)
