@@ -168,6 +168,21 @@ func TestLateChangesAfterAForcedMoveAreParked(t *testing.T) {
 	if parked, err := fx.db.ParkedRecords(ctx); err != nil || len(parked) != 1 {
 		t.Fatalf("parked after the store came back: %+v %v", parked, err)
 	}
+	// North may still hold its copy: it is sent central's state of the record, here its delete, so that
+	// the two agree while the change waits for an administrator.
+	queued, _, err := fx.db.QueuedRecords(ctx, fx.north.ID, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, q := range queued {
+		if q.RecordID == "late" {
+			found = q.Action == "delete"
+		}
+	}
+	if !found {
+		t.Fatalf("North is not sent central's state of its held change: %+v", queued)
+	}
 	// South, which never held the store before, is still refused outright for another store.
 	other := mustAddStore(t, fx.db, "X", "North")
 	pushed, err = fx.db.ReceivePush(ctx, fx.south.ID, []datafile.InRecord{{SyncOutID: "s:1", Table: "stock_line", RecordID: "steal", Action: "insert",

@@ -139,7 +139,14 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 			return err
 		}
 	}
-	return nil
+	// The site may still hold changes of its own that central holds for an administrator, made after the
+	// store was forced away from it: it is sent central's state of those records (their delete, when central
+	// has none), so that the site and central agree; the changes stay parked on central.
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+		SELECT ?, table_name, record_id, ?, 'update' FROM sync_buffer
+		WHERE source_site_id = ? AND held = 1 AND action = 'upsert' AND json_extract(data, '$.store_id') = ?`,
+		st.SiteID, st.ID, st.SiteID, st.ID)
+	return err
 }
 
 // requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.
