@@ -56,21 +56,14 @@ func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]Out
 // readChanges reads the change-log entries that where selects, in its order, each with its record's
 // current content.
 func readChanges(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]OutRecord, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT cursor, table_name, record_id, action FROM changelog `+where, args...)
-	if err != nil {
-		return nil, err
-	}
 	var out []OutRecord
-	for rows.Next() {
+	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
 		var r OutRecord
-		if err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action)
 		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	}, `SELECT cursor, table_name, record_id, action FROM changelog `+where, args...)
+	if err != nil {
 		return nil, err
 	}
 	return out, fillPayloads(ctx, tx, out)
@@ -87,26 +80,19 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, table_name, record_id, action, store_id FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []OutRecord
 	var queuedFor []string
-	for rows.Next() {
+	err = queryEach(ctx, tx, func(rows *sql.Rows) error {
 		var r OutRecord
 		var id int64
 		var store string
-		if err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action, &store); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
+		err := rows.Scan(&id, &r.Table, &r.RecordID, &r.Action, &store)
 		r.SyncOutID = strconv.FormatInt(id, 10)
 		out = append(out, r)
 		queuedFor = append(queuedFor, store)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	}, `SELECT id, table_name, record_id, action, store_id FROM sync_queue WHERE site_id = ? ORDER BY id LIMIT ?`, siteID, limit)
+	if err != nil {
 		return nil, 0, err
 	}
 	if err := fillPayloads(ctx, tx, out); err != nil {
@@ -197,12 +183,7 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
 	switch table {
 	case "site":
-		rows, err := q.QueryContext(ctx, `SELECT id, code, name, type FROM site WHERE CAST(id AS TEXT) IN `+in, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return queryEach(ctx, q, func(rows *sql.Rows) error {
 			var s struct {
 				ID   int64  `json:"id"`
 				Code string `json:"code"`
@@ -213,50 +194,31 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 				return err
 			}
 			data, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
 			into[strconv.FormatInt(s.ID, 10)] = payload{data: data}
-		}
-		return rows.Err()
-	case "store":
-		rows, err := q.QueryContext(ctx, `SELECT `+storeColumns+` FROM store WHERE id IN `+in, args...)
-		if err != nil {
 			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		}, `SELECT id, code, name, type FROM site WHERE CAST(id AS TEXT) IN `+in, args...)
+	case "store":
+		return queryEach(ctx, q, func(rows *sql.Rows) error {
 			s, err := scanStore(rows)
 			if err != nil {
 				return err
 			}
 			data, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
 			into[s.ID] = payload{data: data}
-		}
-		return rows.Err()
+			return err
+		}, `SELECT `+storeColumns+` FROM store WHERE id IN `+in, args...)
 	}
 	t, ok := tablesByName[table]
 	if !ok {
 		return fmt.Errorf("unknown table %q in the change log", table)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id IN `+in, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return queryEach(ctx, q, func(rows *sql.Rows) error {
 		rec, err := scanRecord(t, rows)
 		if err != nil {
 			return err
 		}
 		data, err := rec.MarshalJSON()
-		if err != nil {
-			return err
-		}
 		into[rec.ID()] = payload{data: data, storeID: rec.StoreID()}
-	}
-	return rows.Err()
+		return err
+	}, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id IN `+in, args...)
 }

@@ -57,21 +57,8 @@ func (db *DB) RetryParked(ctx context.Context) (IntegrationResult, error) {
 	if _, err := db.requireCentral(ctx, "retrying parked records"); err != nil {
 		return total, err
 	}
-	rows, err := db.conn().QueryContext(ctx, `SELECT DISTINCT source_site_id FROM sync_buffer WHERE source_site_id <> ?`, CentralSiteID)
+	sites, err := queryColumn[int64](ctx, db.conn(), `SELECT DISTINCT source_site_id FROM sync_buffer WHERE source_site_id <> ?`, CentralSiteID)
 	if err != nil {
-		return total, err
-	}
-	var sites []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return total, err
-		}
-		sites = append(sites, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return total, err
 	}
 	for _, site := range sites {

@@ -221,20 +221,14 @@ type pushMarks struct {
 
 func loadPushMarks(ctx context.Context, tx *sql.Tx, siteID int64) (*pushMarks, error) {
 	m := &pushMarks{seen: map[string]int64{}, changed: map[string]bool{}}
-	rows, err := tx.QueryContext(ctx, `SELECT source, high_water FROM push_source WHERE site_id = ?`, siteID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
 		var source string
 		var hw int64
-		if err := rows.Scan(&source, &hw); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&source, &hw)
 		m.seen[source] = hw
-	}
-	return m, rows.Err()
+		return err
+	}, `SELECT source, high_water FROM push_source WHERE site_id = ?`, siteID)
+	return m, err
 }
 
 func (m *pushMarks) raise(source string, seq int64) {

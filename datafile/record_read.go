@@ -105,21 +105,13 @@ func (db *DB) EachRecord(ctx context.Context, tableName string, where []Conditio
 		q += ` LIMIT ?`
 		args = append(args, opts.Limit)
 	}
-	rows, err := db.conn().QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return queryEach(ctx, db.conn(), func(rows *sql.Rows) error {
 		rec, err := scanRecord(t, rows)
 		if err != nil {
 			return err
 		}
-		if err := fn(*rec); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(*rec)
+	}, q, args...)
 }
 
 // Snapshot runs fn with a handle whose every read sees the datafile as it stood when fn began, whatever

@@ -197,10 +197,6 @@ func (db *DB) Settings(ctx context.Context) (Settings, error) {
 	return db.settings(ctx, db.conn())
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 func (db *DB) settings(ctx context.Context, q queryer) (Settings, error) {
 	var s Settings
 	var siteID sql.NullInt64

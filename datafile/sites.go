@@ -101,32 +101,23 @@ func (db *DB) Sites(ctx context.Context) ([]Site, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	srows, err := db.conn().QueryContext(ctx, `SELECT site_id, code FROM store ORDER BY code`)
-	if err != nil {
-		return nil, err
-	}
-	defer srows.Close()
-	for srows.Next() {
+	err = queryEach(ctx, db.conn(), func(rows *sql.Rows) error {
 		var siteID int64
 		var code string
-		if err := srows.Scan(&siteID, &code); err != nil {
-			return nil, err
+		if err := rows.Scan(&siteID, &code); err != nil {
+			return err
 		}
 		if i, ok := index[siteID]; ok {
 			sites[i].Stores = append(sites[i].Stores, code)
 		}
-	}
-	return sites, srows.Err()
+		return nil
+	}, `SELECT site_id, code FROM store ORDER BY code`)
+	return sites, err
 }
 
 // FindSite resolves SITE, which may be a site's ID, code or name.
 func (db *DB) FindSite(ctx context.Context, ref string) (Site, error) {
 	return findSite(ctx, db.conn(), ref)
-}
-
-type rowsQueryer interface {
-	queryer
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // findSite resolves SITE. A reference that is one site's ID, code or name and another's as well is refused

@@ -206,20 +206,7 @@ func movedAway(ctx context.Context, q queryer, storeID string, siteID int64) (bo
 // handingOver returns the stores active on this remote that are moving away: local writes to them are
 // refused, and the push that empties the remote's unsent changes hands them over.
 func handingOver(ctx context.Context, q rowsQueryer, thisSite int64) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM store WHERE site_id = ? AND moving_to_site_id IS NOT NULL ORDER BY id`, thisSite)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryColumn[string](ctx, q, `SELECT id FROM store WHERE site_id = ? AND moving_to_site_id IS NOT NULL ORDER BY id`, thisSite)
 }
 
 // Describe says in words what a move did or waits for, for the command line.
