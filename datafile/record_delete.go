@@ -22,20 +22,8 @@ func (db *DB) ForceDeleteRecord(ctx context.Context, tableName, id string) error
 }
 
 func (db *DB) deleteRecord(ctx context.Context, tableName, id string, force bool) error {
-	t, err := LookupTable(tableName)
-	if err != nil {
-		return err
-	}
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		s, err := db.settings(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rs, err := newRecordStore(ctx, tx, t)
-		if err != nil {
-			return err
-		}
-		defer rs.close()
+	return db.writeTable(ctx, tableName, func(tx *sql.Tx, s Settings, rs *recordStore) error {
+		t := rs.t
 		existing, err := rs.load(ctx, id)
 		if err != nil {
 			return err

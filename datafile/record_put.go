@@ -30,25 +30,24 @@ func (w writer) checkOwnership(ctx context.Context, t *Table, storeID string) er
 // has read, it may return that record too, so that the error names the record's id.
 type RecordSource func() (map[string]any, error)
 
+// Records is a RecordSource over records already decoded.
+func Records(raws ...map[string]any) RecordSource {
+	i := 0
+	return func() (map[string]any, error) {
+		if i >= len(raws) {
+			return nil, io.EOF
+		}
+		i++
+		return raws[i-1], nil
+	}
+}
+
 // PutRecords creates or updates records of one table from src, all of them or none: the first invalid record
 // rolls back the whole batch and its error names the record. Fields left out of an update keep their values.
 // It returns the id of each record in input order.
 func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource) ([]string, error) {
-	t, err := LookupTable(tableName)
-	if err != nil {
-		return nil, err
-	}
 	var ids []string
-	err = db.withTx(ctx, func(tx *sql.Tx) error {
-		s, err := db.settings(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rs, err := newRecordStore(ctx, tx, t)
-		if err != nil {
-			return err
-		}
-		defer rs.close()
+	err := db.writeTable(ctx, tableName, func(tx *sql.Tx, s Settings, rs *recordStore) error {
 		stmts := newStmtCache(tx)
 		defer stmts.close()
 		w := writer{settings: s, look: newLookups(stmts)}

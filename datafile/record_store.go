@@ -75,3 +75,24 @@ func (rs *recordStore) write(ctx context.Context, rec Record) error {
 	_, err := rs.upsert.ExecContext(ctx, args...)
 	return err
 }
+
+// writeTable runs fn in a write transaction, with the datafile's settings and a record store for the table
+// named: the opening of every local write to store or master data.
+func (db *DB) writeTable(ctx context.Context, tableName string, fn func(tx *sql.Tx, s Settings, rs *recordStore) error) error {
+	t, err := LookupTable(tableName)
+	if err != nil {
+		return err
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		s, err := db.settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rs, err := newRecordStore(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		defer rs.close()
+		return fn(tx, s, rs)
+	})
+}

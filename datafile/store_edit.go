@@ -42,15 +42,7 @@ type StoreUpdate struct {
 // EditStore renames a store or changes its code, both or neither, in one transaction. The change reaches
 // every remote as master data.
 func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, error) {
-	if err := db.RequireCentralUnlocked(ctx, "editing a store"); err != nil {
-		return Store{}, err
-	}
-	var st Store
-	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if st, err = findStore(ctx, tx, ref); err != nil {
-			return err
-		}
+	return db.changeStore(ctx, "editing a store", ref, func(tx *sql.Tx, st *Store) error {
 		if u.Name != nil {
 			st.Name = strings.TrimSpace(*u.Name)
 			if err := validateStoreName(st.Name); err != nil {
@@ -73,17 +65,16 @@ func (db *DB) EditStore(ctx context.Context, ref string, u StoreUpdate) (Store, 
 			st.Code = code
 		}
 		// The code column compares without regard to case; a change of case is a change all the same.
-		_, err = tx.ExecContext(ctx, `UPDATE store SET code = ?, name = ? WHERE id = ? AND (code IS NOT ? COLLATE BINARY OR name IS NOT ?)`,
+		_, err := tx.ExecContext(ctx, `UPDATE store SET code = ?, name = ? WHERE id = ? AND (code IS NOT ? COLLATE BINARY OR name IS NOT ?)`,
 			st.Code, st.Name, st.ID, st.Code, st.Name)
 		return err
 	})
-	return st, err
 }
 
-// DeleteStore deletes an empty store: one that holds no store data, that no name stands for, and whose
-// site has nothing for it still on the way. The delete reaches every remote as master data.
-func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
-	if err := db.RequireCentralUnlocked(ctx, "deleting a store"); err != nil {
+// changeStore runs change in a transaction on the store ref names, on a central server that is unlocked
+// (what says what is being done, for the refusal), and returns the store as change left it.
+func (db *DB) changeStore(ctx context.Context, what, ref string, change func(tx *sql.Tx, st *Store) error) (Store, error) {
+	if err := db.RequireCentralUnlocked(ctx, what); err != nil {
 		return Store{}, err
 	}
 	var st Store
@@ -92,6 +83,15 @@ func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
 		if st, err = findStore(ctx, tx, ref); err != nil {
 			return err
 		}
+		return change(tx, &st)
+	})
+	return st, err
+}
+
+// DeleteStore deletes an empty store: one that holds no store data, that no name stands for, and whose
+// site has nothing for it still on the way. The delete reaches every remote as master data.
+func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
+	return db.changeStore(ctx, "deleting a store", ref, func(tx *sql.Tx, st *Store) error {
 		held, err := storeHoldings(ctx, tx, st.ID)
 		if err != nil {
 			return err
@@ -119,7 +119,6 @@ func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
 		_, err = tx.ExecContext(ctx, `DELETE FROM store WHERE id = ?`, st.ID)
 		return err
 	})
-	return st, err
 }
 
 // storeHoldings describes what a store holds: its store data, the names that stand for it, and records of
