@@ -114,9 +114,7 @@ func TestChangeCaptureIdenticalWriteLeavesNoEntry(t *testing.T) {
 }
 
 func TestChangeCaptureSitesAndStores(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 
 	t.Run("site", func(t *testing.T) {
 		cursor := lastCursor(t, db)

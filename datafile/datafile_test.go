@@ -130,9 +130,7 @@ func TestMigrations(t *testing.T) {
 // TestMigrationLastContact: last_sync_at used to be set by every authenticated request. Upgrading keeps
 // what it held as the site's last contact, and as its last sync until the next completed cycle.
 func TestMigrationLastContact(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	mustAddSite(t, db, "South", datafile.SiteStandalone)
 	// The datafile as the version before 0006 left it.
@@ -448,9 +446,7 @@ func assertDirHolds(t *testing.T, dir string, names ...string) {
 }
 
 func TestAtomically(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	mustPut(t, db, "item", `{"id":"item-1","name":"item-1"}`)
 	mustPut(t, db, "name", `{"id":"name-1"}`)
 
@@ -586,7 +582,7 @@ func TestConcurrentWriters(t *testing.T) {
 		go func(w int) {
 			for i := 0; i < each; i++ {
 				id := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := db.PutRecords(ctx, "item", maps(map[string]any{"id": id, "name": id})); err != nil {
+				if _, err := db.PutRecords(ctx, "item", datafile.Records(map[string]any{"id": id, "name": id})); err != nil {
 					errs <- err
 					return
 				}

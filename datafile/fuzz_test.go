@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -132,7 +131,7 @@ func FuzzPutRecords(f *testing.F) {
 		}
 		before, beforeCursor := checksums(t, fx.db), lastCursor(t, fx.db)
 
-		ids, err := fx.db.PutRecords(ctx, table, source(raws))
+		ids, err := fx.db.PutRecords(ctx, table, datafile.Records(raws...))
 		if err != nil {
 			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
 				t.Fatalf("error is not one line: %q", msg)
@@ -206,7 +205,7 @@ func FuzzPutRecords(f *testing.F) {
 			if err != nil {
 				t.Fatalf("record %q's own JSON %s does not decode: %v", id, js, err)
 			}
-			if _, err := fx.db.PutRecords(ctx, table, source([]map[string]any{again})); err != nil {
+			if _, err := fx.db.PutRecords(ctx, table, datafile.Records(again)); err != nil {
 				t.Fatalf("record %q's own JSON %s is refused: %v", id, js, err)
 			}
 		}
@@ -269,17 +268,6 @@ func decodeBatch(data []byte) ([]map[string]any, error) {
 		return nil, err
 	}
 	return []map[string]any{m}, nil
-}
-
-func source(raws []map[string]any) datafile.RecordSource {
-	i := 0
-	return func() (map[string]any, error) {
-		if i == len(raws) {
-			return nil, io.EOF
-		}
-		i++
-		return raws[i-1], nil
-	}
 }
 
 func datafileTable(name string) (*datafile.Table, bool) {

@@ -14,9 +14,7 @@ import (
 // again, in its own queue, ahead of its store data, while other sites have nothing more to read: not in the
 // change log every remote reads by cursor, and not in their own queues.
 func TestGenerateNewForOneSite(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	west := mustAddSite(t, db, "West", datafile.SiteStandalone)
 	n1 := mustAddStore(t, db, "N1", "North")

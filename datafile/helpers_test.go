@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,6 +66,13 @@ func MustOpenUnlockedCentral(tb testing.TB) *datafile.DB {
 	return db
 }
 
+// parallelUnlockedCentral marks t as one to run in parallel and gives it an unlocked central datafile of
+// its own, the opening of most central tests.
+func parallelUnlockedCentral(t *testing.T) (context.Context, *datafile.DB) {
+	t.Parallel()
+	return context.Background(), MustOpenUnlockedCentral(t)
+}
+
 // mustAddSite adds a remote site with a password derived from its name.
 func mustAddSite(tb testing.TB, db *datafile.DB, name, typ string) datafile.Site {
 	tb.Helper()
@@ -99,19 +105,7 @@ func objects(tb testing.TB, jsons ...string) datafile.RecordSource {
 		}
 		raws = append(raws, m)
 	}
-	return maps(raws...)
-}
-
-// maps returns a RecordSource over already-decoded objects.
-func maps(raws ...map[string]any) datafile.RecordSource {
-	i := 0
-	return func() (map[string]any, error) {
-		if i >= len(raws) {
-			return nil, io.EOF
-		}
-		i++
-		return raws[i-1], nil
-	}
+	return datafile.Records(raws...)
 }
 
 // mustPut writes records of one table and fails the test on any error.

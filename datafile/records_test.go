@@ -118,14 +118,14 @@ func TestPutRecordsValidation(t *testing.T) {
 
 	t.Run("non-finite numbers from Go callers", func(t *testing.T) {
 		for _, v := range []any{math.NaN(), math.Inf(1), -0.5} {
-			_, err := f.db.PutRecords(context.Background(), "stock_line", maps(map[string]any{"id": "x", "store_id": a, "item_id": "item-1", "quantity": v}))
+			_, err := f.db.PutRecords(context.Background(), "stock_line", datafile.Records(map[string]any{"id": "x", "store_id": a, "item_id": "item-1", "quantity": v}))
 			wantCode(t, err, datafile.EINVALID)
 			wantErrContains(t, err, "field quantity")
 		}
 	})
 
 	t.Run("no records", func(t *testing.T) {
-		_, err := f.db.PutRecords(context.Background(), "item", maps())
+		_, err := f.db.PutRecords(context.Background(), "item", datafile.Records())
 		wantCode(t, err, datafile.EINVALID)
 		wantErrContains(t, err, "no records given")
 	})

@@ -17,9 +17,7 @@ func authVersion(t *testing.T, db *datafile.DB, siteID int64) int64 {
 }
 
 func TestSiteIDs(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	add := func(name string) int64 {
 		t.Helper()
 		s, err := db.AddSite(ctx, datafile.NewSite{Name: name, Password: "password-1"})
@@ -65,9 +63,7 @@ func TestSiteIDs(t *testing.T) {
 }
 
 func TestAddSiteValidation(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	mustAddSite(t, db, "North", datafile.SiteStandalone) // code North-code
 	for _, tc := range []struct {
 		name string
@@ -136,9 +132,7 @@ func TestAddSiteValidation(t *testing.T) {
 }
 
 func TestFindSite(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	mustAddStore(t, db, "N2", "North")
 	mustAddStore(t, db, "N1", "North")
@@ -174,9 +168,7 @@ func TestFindSite(t *testing.T) {
 // a code equal to another site's name; a reference to either is refused, naming both, instead of one of
 // them being picked (and deleted).
 func TestFindSiteRefusesAmbiguousReferences(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	spare := mustAddSite(t, db, "Spare", datafile.SiteStandalone)
 	mustExec(t, db, `UPDATE site SET code = 'north' WHERE id = ?`, spare.ID)
@@ -228,9 +220,7 @@ func TestFindSiteRefusesAmbiguousReferences(t *testing.T) {
 }
 
 func TestDeleteSite(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	mustAddSite(t, db, "North", datafile.SiteStandalone)
 	st := mustAddStore(t, db, "N1", "North")
 
@@ -265,9 +255,7 @@ func TestDeleteSite(t *testing.T) {
 }
 
 func TestMobileSiteHoldsOneStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	mustAddSite(t, db, "Mobile", datafile.SiteMobile)
 	standalone := mustAddSite(t, db, "Fixed", datafile.SiteStandalone)
 	mustAddStore(t, db, "M1", "Mobile")
@@ -324,9 +312,7 @@ func TestMobileSiteHoldsOneStore(t *testing.T) {
 }
 
 func TestEditSite(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	mustAddSite(t, db, "South", datafile.SiteStandalone)
 
@@ -447,9 +433,7 @@ func TestEditSite(t *testing.T) {
 }
 
 func TestSiteAuthResets(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	mustExec(t, db, `UPDATE site SET hardware_id = 'hw-1', blocked = 1, failed_logins = 5, last_sync_at = '2026-01-31T09:30:00Z' WHERE id = ?`, north.ID)
 

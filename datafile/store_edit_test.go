@@ -11,9 +11,7 @@ import (
 )
 
 func TestEditStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	mustAddSite(t, db, "North", datafile.SiteStandalone)
 	n1 := mustAddStore(t, db, "N1", "North")
 	mustAddStore(t, db, "C1", "")
@@ -105,9 +103,7 @@ func TestEditStore(t *testing.T) {
 }
 
 func TestDeleteStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`)
 	mustPut(t, db, "name", `{"id":"name-1","name":"Supplier","is_supplier":true}`)

@@ -1,7 +1,6 @@
 package datafile_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -10,9 +9,7 @@ import (
 )
 
 func TestAddStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	north := mustAddSite(t, db, "North", datafile.SiteStandalone)
 	c1 := mustAddStore(t, db, "C1", "")
 
@@ -95,9 +92,7 @@ func TestAddStore(t *testing.T) {
 
 // TestFindStorePrefersID checks that a store whose code is another store's ID does not shadow it.
 func TestFindStorePrefersID(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db := MustOpenUnlockedCentral(t)
+	ctx, db := parallelUnlockedCentral(t)
 	first := mustAddStore(t, db, "FIRST", "")
 	second, err := db.AddStore(ctx, first.ID[:8], "Code looks like an ID", "")
 	if err != nil {
