@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -61,6 +62,30 @@ func newTestNetWith(t testing.TB, opts ServerOptions) *testNet {
 	n.put(n.central, "item", `[{"id":"item-1","name":"Amoxicillin"},{"id":"item-2","name":"Paracetamol"}]`)
 	n.put(n.central, "name", `{"id":"name-1","name":"Supplier","is_supplier":true}`)
 	return n
+}
+
+// newNetWithSyncedNorth starts a test network with the site North (and any other sites named, each with
+// the password "<lower-case name>-password"), and North's remote initialised by one sync.
+func newNetWithSyncedNorth(t testing.TB, otherSites ...string) (*testNet, *testRemote) {
+	t.Helper()
+	n := newTestNet(t)
+	n.addSite("North", "north-password")
+	for _, s := range otherSites {
+		n.addSite(s, strings.ToLower(s)+"-password")
+	}
+	north := n.newRemote("North", "north-password", "hw-north")
+	north.sync(t)
+	return n, north
+}
+
+// newNorthAndSouth starts a test network with the sites North and South, and a remote for each that has
+// not synced yet.
+func newNorthAndSouth(t testing.TB) (n *testNet, north, south *testRemote) {
+	t.Helper()
+	n = newTestNet(t)
+	n.addSite("North", "north-password")
+	n.addSite("South", "south-password")
+	return n, n.newRemote("North", "north-password", "hw-north"), n.newRemote("South", "south-password", "hw-south")
 }
 
 // addSite adds a site with one store of the same code.
@@ -127,14 +152,7 @@ func sourceOf(t testing.TB, js string) datafile.RecordSource {
 		}
 		raws = []map[string]any{m}
 	}
-	i := 0
-	return func() (map[string]any, error) {
-		if i == len(raws) {
-			return nil, io.EOF
-		}
-		i++
-		return raws[i-1], nil
-	}
+	return datafile.Records(raws...)
 }
 
 // testRemote is a remote datafile with its client.

@@ -12,11 +12,7 @@ import (
 // after South has read the master data (which still says the store is North's) and before it reads its
 // queue (which already holds the store's data). The data must still end up on South.
 func TestStoreMovedDuringACycleReachesItsNewSite(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	n.addSite("South", "south-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t, "South")
 	store := n.stores["North-store"].ID
 	n.put(north.db, "stock_line", `{"id":"stock-n","store_id":"`+store+`","item_id":"item-1","quantity":9}`)
 	north.sync(t)

@@ -84,10 +84,7 @@ func (g *growingPush) AdvancePushCursor(ctx context.Context, cursor int64) error
 // grows with them rather than being passed.
 func TestPushProgressGrowsWithChangesMadeDuringIt(t *testing.T) {
 	ctx := context.Background()
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	store := n.stores["North-store"].ID
 	invoices := func(from, to int) {
 		for i := from; i < to; i++ {

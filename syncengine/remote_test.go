@@ -59,10 +59,7 @@ func TestInitialisationKeepsSitesApart(t *testing.T) {
 }
 
 func TestMasterDataEditsAndDeletesReachRemotes(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	ctx := context.Background()
 	n.put(n.central, "item", `{"id":"item-1","name":"Amoxicillin 250mg"}`)
 	if err := n.central.ForceDeleteRecord(ctx, "item", "item-2"); err != nil {
@@ -82,11 +79,7 @@ func TestMasterDataEditsAndDeletesReachRemotes(t *testing.T) {
 }
 
 func TestStoreMoveBringsItsDataAlong(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	n.addSite("South", "south-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	south := n.newRemote("South", "south-password", "hw-south")
+	n, north, south := newNorthAndSouth(t)
 	north.sync(t)
 	south.sync(t)
 	store := n.stores["North-store"].ID
@@ -179,10 +172,7 @@ func TestRequestSizeAdapts(t *testing.T) {
 }
 
 func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	store := n.stores["North-store"].ID
 	n.put(north.db, "invoice", `{"id":"inv-1","store_id":"`+store+`","name_id":"name-1","type":"supplier_invoice","their_ref":"first","created_at":"2024-01-01T00:00:00Z"}`)
 	for i := 0; i < 40; i++ {
@@ -240,10 +230,7 @@ func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 // the changes it has just pushed, which central does not send back to the site that made them.
 func TestStoreThatComesBackKeepsChangesPushedOnTheWay(t *testing.T) {
 	ctx := context.Background()
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	store := n.stores["North-store"].ID
 	// Something central holds of the store, so that its return fills North's queue.
 	n.put(north.db, "stock_line", `{"id":"synced","store_id":"`+store+`","item_id":"item-1","quantity":1}`)

@@ -15,10 +15,7 @@ import (
 // It is the regression test for central skipping such records as replays while the remote moved its push
 // cursor past them: central now reports its high-water mark and the remote pushes under a new id.
 func TestRemoteRestoredFromBackupLosesNothing(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	ctx := context.Background()
 	store := n.stores["North-store"].ID
 	path := filepath.Join(n.dir, "North.db")

@@ -417,8 +417,7 @@ func (s *Server) handleCentralRecords(w http.ResponseWriter, r *http.Request, si
 	for _, rec := range recs {
 		batch.Data = append(batch.Data, CentralRecord{ID: rec.Cursor, SyncRecord: toWire(rec)})
 	}
-	s.metrics.pulled.WithLabelValues("central").Add(float64(len(recs)))
-	writeJSON(w, http.StatusOK, batch)
+	s.answerPull(w, "central", len(recs), batch)
 	return nil
 }
 
@@ -447,9 +446,14 @@ func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site au
 	for _, rec := range recs {
 		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
 	}
-	s.metrics.pulled.WithLabelValues("queue").Add(float64(len(recs)))
-	writeJSON(w, http.StatusOK, batch)
+	s.answerPull(w, "queue", len(recs), batch)
 	return nil
+}
+
+// answerPull sends a page of records a remote pulled from source ("central" or "queue"), counting them.
+func (s *Server) answerPull(w http.ResponseWriter, source string, records int, batch any) {
+	s.metrics.pulled.WithLabelValues(source).Add(float64(records))
+	writeJSON(w, http.StatusOK, batch)
 }
 
 func decodeBody(r *http.Request, v any) error {

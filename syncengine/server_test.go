@@ -196,11 +196,7 @@ func equalSums(a, b map[string]datafile.TableChecksum) bool {
 }
 
 func TestPushRefusesWhatTheSiteMayNotWrite(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	n.addSite("South", "south-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t, "South")
 	southStore := n.stores["South-store"].ID
 	northStore := n.stores["North-store"].ID
 	push := QueuedBatch{Data: []QueuedRecord{
@@ -249,10 +245,7 @@ func TestPushRefusesWhatTheSiteMayNotWrite(t *testing.T) {
 }
 
 func TestReplayedPushChangesNothing(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north := newNetWithSyncedNorth(t)
 	store := n.stores["North-store"].ID
 	batch := QueuedBatch{Data: []QueuedRecord{
 		{SyncOutID: "1", SyncRecord: SyncRecord{TableName: "invoice", RecordID: "inv-1", Action: "insert",
@@ -280,11 +273,7 @@ func TestReplayedPushChangesNothing(t *testing.T) {
 }
 
 func TestAcknowledgeTouchesOnlyOwnQueue(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	n.addSite("South", "south-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	south := n.newRemote("South", "south-password", "hw-south")
+	n, north, south := newNorthAndSouth(t)
 	ctx := context.Background()
 	// Put store data on South's store by moving the central store there.
 	n.put(n.central, "invoice", `{"id":"inv-hq","store_id":"`+n.stores["HQ"].ID+`","name_id":"name-1","type":"customer_invoice"}`)
@@ -328,11 +317,7 @@ func TestVersionCheckRunsBeforeAuthentication(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	n.addSite("South", "south-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, _ := newNetWithSyncedNorth(t, "South")
 	// South's device binds it without syncing, then fails its password until the site is blocked.
 	if status, _, _ := n.do(t, rawCall{method: "GET", path: PathSite, user: "South", password: "south-password", hardware: "hw-south"}); status != 200 {
 		t.Fatalf("South's first login: %d", status)
@@ -421,16 +406,8 @@ func TestLastSyncIsACompletedCycle(t *testing.T) {
 // TestReplayedOldPushDoesNotUndoANewerOne is the regression test for a replay (a duplicated request
 // arriving late) bringing back the content of an older push over a newer one.
 func TestReplayedOldPushDoesNotUndoANewerOne(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north, old := northWithAnOldPush(t)
 	ctx := context.Background()
-	store := n.stores["North-store"].ID
-	n.put(north.db, "stock_line", `{"id":"stock-1","store_id":"`+store+`","item_id":"item-1","quantity":10}`)
-	old := pushOnce(t, north)
-	n.put(north.db, "stock_line", `{"id":"stock-1","quantity":7}`)
-	north.sync(t)
 	if _, err := north.client.Push(ctx, old); err != nil {
 		t.Fatal(err)
 	}
@@ -443,16 +420,8 @@ func TestReplayedOldPushDoesNotUndoANewerOne(t *testing.T) {
 // TestReplayedInitialiseDoesNotReopenOldCopies: a late duplicate of POST initialise must not let an old
 // push back in over newer content.
 func TestReplayedInitialiseDoesNotReopenOldCopies(t *testing.T) {
-	n := newTestNet(t)
-	n.addSite("North", "north-password")
-	north := n.newRemote("North", "north-password", "hw-north")
-	north.sync(t)
+	n, north, old := northWithAnOldPush(t)
 	ctx := context.Background()
-	store := n.stores["North-store"].ID
-	n.put(north.db, "stock_line", `{"id":"stock-1","store_id":"`+store+`","item_id":"item-1","quantity":10}`)
-	old := pushOnce(t, north)
-	n.put(north.db, "stock_line", `{"id":"stock-1","quantity":7}`)
-	north.sync(t)
 	if _, err := north.client.Initialise(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -466,6 +435,19 @@ func TestReplayedInitialiseDoesNotReopenOldCopies(t *testing.T) {
 
 // pushOnce pushes what the remote has pending, as its sync cycle would, and returns the request it sent,
 // for a test to replay.
+// northWithAnOldPush returns a network whose North pushed stock-1 at quantity 10 (the batch returned) and
+// then synced quantity 7 over it: the old batch is what a late duplicate request would carry.
+func northWithAnOldPush(t *testing.T) (*testNet, *testRemote, QueuedBatch) {
+	t.Helper()
+	n, north := newNetWithSyncedNorth(t)
+	store := n.stores["North-store"].ID
+	n.put(north.db, "stock_line", `{"id":"stock-1","store_id":"`+store+`","item_id":"item-1","quantity":10}`)
+	old := pushOnce(t, north)
+	n.put(north.db, "stock_line", `{"id":"stock-1","quantity":7}`)
+	north.sync(t)
+	return n, north, old
+}
+
 func pushOnce(t *testing.T, r *testRemote) QueuedBatch {
 	t.Helper()
 	ctx := context.Background()
