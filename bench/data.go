@@ -79,8 +79,9 @@ func appendJSONString(b []byte, s string) []byte {
 	return strconv.AppendQuote(b, s)
 }
 
-// writeItemsJSONL writes items [from, to) as JSON lines, the input of 'record put item -'.
-func writeItemsJSONL(path string, from, to int) error {
+// writeJSONL writes lines [from, to) to path, line i as appendLine appends it (newline included), through
+// one reused buffer: the generated files run to hundreds of megabytes.
+func writeJSONL(path string, from, to int, appendLine func(b []byte, i int) []byte) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -88,16 +89,7 @@ func writeItemsJSONL(path string, from, to int) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	var b []byte
 	for i := from; i < to; i++ {
-		it := itemRow(i)
-		b = append(b[:0], `{"id":`...)
-		b = appendJSONString(b, it.id)
-		b = append(b, `,"code":`...)
-		b = appendJSONString(b, it.code)
-		b = append(b, `,"name":`...)
-		b = appendJSONString(b, it.name)
-		b = append(b, `,"unit":`...)
-		b = appendJSONString(b, it.unit)
-		b = append(b, "}\n"...)
+		b = appendLine(b[:0], i)
 		if _, err := w.Write(b); err != nil {
 			f.Close()
 			return err
@@ -110,19 +102,30 @@ func writeItemsJSONL(path string, from, to int) error {
 	return f.Close()
 }
 
+// writeItemsJSONL writes items [from, to) as JSON lines, the input of 'record put item -'.
+func writeItemsJSONL(path string, from, to int) error {
+	return writeJSONL(path, from, to, func(b []byte, i int) []byte {
+		it := itemRow(i)
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, it.id)
+		b = append(b, `,"code":`...)
+		b = appendJSONString(b, it.code)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, it.name)
+		b = append(b, `,"unit":`...)
+		b = appendJSONString(b, it.unit)
+		return append(b, "}\n"...)
+	})
+}
+
 // linesPerInvoice is how many invoice lines each generated invoice gets: a large but ordinary delivery.
 const linesPerInvoice = 100
 
-// writeInvoicesJSONL writes the invoices that lines [0, lines) belong to, in store storeID, from supplier nameID.
+// writeInvoicesJSONL writes the invoices that lines [0, lines) belong to, in store storeID, from supplier
+// nameID, and returns how many there are.
 func writeInvoicesJSONL(path string, lines int, storeID, nameID string) (int, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	w := bufio.NewWriter(f)
 	n := (lines + linesPerInvoice - 1) / linesPerInvoice
-	for k := 0; k < n; k++ {
-		var b []byte
+	return n, writeJSONL(path, 0, n, func(b []byte, k int) []byte {
 		b = append(b, `{"id":`...)
 		b = appendJSONString(b, uuidFor(kindInvoice, uint64(k)))
 		b = append(b, `,"store_id":`...)
@@ -131,30 +134,15 @@ func writeInvoicesJSONL(path string, lines int, storeID, nameID string) (int, er
 		b = appendJSONString(b, nameID)
 		b = append(b, `,"type":"supplier_invoice","status":"new","their_ref":`...)
 		b = appendJSONString(b, "PO-"+strconv.Itoa(100000+k))
-		b = append(b, "}\n"...)
-		if _, err := w.Write(b); err != nil {
-			f.Close()
-			return 0, err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return 0, err
-	}
-	return n, f.Close()
+		return append(b, "}\n"...)
+	})
 }
 
 // writeInvoiceLinesJSONL writes invoice lines [0, lines), each for one of the first items items.
 func writeInvoiceLinesJSONL(path string, lines, items int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var b []byte
-	for i := 0; i < lines; i++ {
+	return writeJSONL(path, 0, lines, func(b []byte, i int) []byte {
 		h := splitmix64(uint64(i) ^ 0x5eed)
-		b = append(b[:0], `{"id":`...)
+		b = append(b, `{"id":`...)
 		b = appendJSONString(b, uuidFor(kindInvoiceLine, uint64(i)))
 		b = append(b, `,"invoice_id":`...)
 		b = appendJSONString(b, uuidFor(kindInvoice, uint64(i/linesPerInvoice)))
@@ -166,15 +154,6 @@ func writeInvoiceLinesJSONL(path string, lines, items int) error {
 		b = strconv.AppendInt(b, int64(27+h>>20%4), 10)
 		b = append(b, `-06-30","quantity":`...)
 		b = strconv.AppendInt(b, int64(1+h>>8%500), 10)
-		b = append(b, "}\n"...)
-		if _, err := w.Write(b); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+		return append(b, "}\n"...)
+	})
 }

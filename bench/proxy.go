@@ -46,26 +46,38 @@ type wireStats struct {
 	// Message bodies as sent on the wire, uncompressed, and gzip-compressed. When a body was sent gzipped
 	// (Content-Encoding: gzip), Raw is its decompressed size; otherwise Gzip is what gzip (default level) of
 	// that body would have been, computed here for comparison.
-	UpBodyWire, UpBodyRaw, UpBodyGzip       int64
-	DownBodyWire, DownBodyRaw, DownBodyGzip int64
-	UpGzipped, DownGzipped                  int // how many bodies were sent gzipped
-	ParseErr                                string
+	Up, Down bodyStats
+	ParseErr string
+}
+
+type bodyStats struct {
+	Wire, Raw, Gzip int64
+	Gzipped         int // how many bodies were sent gzipped
+}
+
+func (b *bodyStats) add(gz bool, wire, raw, z int64) {
+	if gz {
+		b.Gzipped++
+	}
+	b.Wire += wire
+	b.Raw += raw
+	b.Gzip += z
 }
 
 func (w wireStats) total() int64 { return w.BytesUp + w.BytesDown }
 
 // totalUncompressed is the wire total if no body had been compressed.
 func (w wireStats) totalUncompressed() int64 {
-	return w.total() - w.UpBodyWire - w.DownBodyWire + w.UpBodyRaw + w.DownBodyRaw
+	return w.total() - w.Up.Wire - w.Down.Wire + w.Up.Raw + w.Down.Raw
 }
 
 // totalGzip is the wire total if every body had been gzipped (headers stay as they were).
 func (w wireStats) totalGzip() int64 {
-	return w.total() - w.UpBodyWire - w.DownBodyWire + w.UpBodyGzip + w.DownBodyGzip
+	return w.total() - w.Up.Wire - w.Down.Wire + w.Up.Gzip + w.Down.Gzip
 }
 
 // serverGzips reports whether the server sent any gzipped response.
-func (w wireStats) serverGzips() bool { return w.DownGzipped > 0 }
+func (w wireStats) serverGzips() bool { return w.Down.Gzipped > 0 }
 
 func startProxy(target, dir string) (*proxy, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -228,6 +240,29 @@ func bodySizes(body io.Reader, gzipped bool, zw *gzip.Writer) (wire, raw, gz int
 }
 
 func analyseRequests(path string, st *wireStats) error {
+	return analyseMessages(path, func(br *bufio.Reader) (http.Header, io.ReadCloser, error) {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse request %d: %w", st.Requests+1, err)
+		}
+		st.Requests++
+		return req.Header, req.Body, nil
+	}, st.Up.add)
+}
+
+func analyseResponses(path string, st *wireStats) error {
+	return analyseMessages(path, func(br *bufio.Reader) (http.Header, io.ReadCloser, error) {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse response: %w", err)
+		}
+		return resp.Header, resp.Body, nil
+	}, st.Down.add)
+}
+
+// analyseMessages reads the HTTP messages recorded in path one after another (next parses one) and
+// passes count the sizes of each body: on the wire, uncompressed, and as gzip would make it.
+func analyseMessages(path string, next func(*bufio.Reader) (http.Header, io.ReadCloser, error), count func(gz bool, wire, raw, z int64)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -239,54 +274,17 @@ func analyseRequests(path string, st *wireStats) error {
 		if _, err := br.Peek(1); err != nil {
 			return nil // clean end of the stream
 		}
-		req, err := http.ReadRequest(br)
+		header, body, err := next(br)
 		if err != nil {
-			return fmt.Errorf("parse request %d: %w", st.Requests+1, err)
+			return err
 		}
-		st.Requests++
-		gz := req.Header.Get("Content-Encoding") == "gzip"
-		wire, raw, z, err := bodySizes(req.Body, gz, zw)
-		req.Body.Close()
+		gz := header.Get("Content-Encoding") == "gzip"
+		wire, raw, z, err := bodySizes(body, gz, zw)
+		body.Close()
 		if err != nil {
-			return fmt.Errorf("request body: %w", err)
+			return fmt.Errorf("body: %w", err)
 		}
-		if gz {
-			st.UpGzipped++
-		}
-		st.UpBodyWire += wire
-		st.UpBodyRaw += raw
-		st.UpBodyGzip += z
-	}
-}
-
-func analyseResponses(path string, st *wireStats) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 256<<10)
-	zw := gzip.NewWriter(io.Discard)
-	for {
-		if _, err := br.Peek(1); err != nil {
-			return nil
-		}
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return fmt.Errorf("parse response: %w", err)
-		}
-		gz := resp.Header.Get("Content-Encoding") == "gzip"
-		wire, raw, z, err := bodySizes(resp.Body, gz, zw)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("response body: %w", err)
-		}
-		if gz {
-			st.DownGzipped++
-		}
-		st.DownBodyWire += wire
-		st.DownBodyRaw += raw
-		st.DownBodyGzip += z
+		count(gz, wire, raw, z)
 	}
 }
 

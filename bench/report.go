@@ -277,7 +277,7 @@ func (b *bench) wireReport(w *strings.Builder) {
 	}
 	gz := false
 	for _, l := range lines {
-		gz = gz || l.st.serverGzips() || l.st.UpGzipped > 0
+		gz = gz || l.st.serverGzips() || l.st.Up.Gzipped > 0
 	}
 	if gz {
 		fmt.Fprintf(w, "The product compresses bodies (Content-Encoding: gzip): \"on the wire\" is what was sent, \"uncompressed\" the same with the bodies decompressed.\n\n")
@@ -294,7 +294,7 @@ func (b *bench) wireReport(w *strings.Builder) {
 			return fmt.Sprintf("%.1f", float64(n)/float64(l.records))
 		}
 		fmt.Fprintf(w, "| %s | %d | %d | %s | %s | %s | %s | %s | %d/%d |\n", l.name, l.st.Conns, l.st.Requests, count(l.records),
-			count(int(l.st.total())), per(l.st.total()), per(l.st.totalUncompressed()), per(l.st.totalGzip()), l.st.UpGzipped, l.st.DownGzipped)
+			count(int(l.st.total())), per(l.st.total()), per(l.st.totalUncompressed()), per(l.st.totalGzip()), l.st.Up.Gzipped, l.st.Down.Gzipped)
 		if l.st.ParseErr != "" {
 			b.notes = append(b.notes, "wire statistics of "+l.name+" are partial: "+l.st.ParseErr)
 		}
