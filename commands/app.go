@@ -184,6 +184,21 @@ func openDatafile(c *cli.Context) (*datafile.DB, error) {
 	return db, nil
 }
 
+// openWithSettings opens the datafile named on the command line and reads its settings, which say whether
+// it is central's or a remote's: the first thing most commands need to know.
+func openWithSettings(c *cli.Context) (*datafile.DB, datafile.Settings, error) {
+	db, err := openDatafile(c)
+	if err != nil {
+		return nil, datafile.Settings{}, err
+	}
+	s, err := db.Settings(c.Context)
+	if err != nil {
+		db.Close()
+		return nil, s, err
+	}
+	return db, s, nil
+}
+
 // requireArgs checks the number of positional arguments.
 func requireArgs(c *cli.Context, names ...string) error {
 	if c.NArg() < len(names) {
@@ -239,11 +254,7 @@ func openFor(c *cli.Context, args ...string) (db *datafile.DB, format string, s 
 	if format, err = outputFormat(c); err != nil {
 		return nil, "", s, err
 	}
-	if db, err = openDatafile(c); err != nil {
-		return nil, "", s, err
-	}
-	if s, err = db.Settings(c.Context); err != nil {
-		db.Close()
+	if db, s, err = openWithSettings(c); err != nil {
 		return nil, "", s, err
 	}
 	return db, format, s, nil

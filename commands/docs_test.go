@@ -3,11 +3,12 @@ package commands
 import (
 	"bytes"
 	"flag"
-	"github.com/urfave/cli/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/reference.md from the command tree")

@@ -53,15 +53,11 @@ func (env *Env) runProvision(c *cli.Context) error {
 	if err != nil {
 		return failf("%v", err).withHint("fix the file and run again; nothing was changed")
 	}
-	db, err := openDatafile(c)
+	db, s, err := openWithSettings(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	if s.Role != datafile.RoleCentral {
 		return failf("provisioning is done on the central server's datafile")
 	}

@@ -364,19 +364,26 @@ func jsonRecords(r io.Reader) datafile.RecordSource {
 
 const utf8BOM = "\xef\xbb\xbf"
 
+// openForRecord checks a record command's arguments (TABLE first), reads --output and opens the datafile,
+// in that order, so that a typo is reported before the datafile is touched.
+func openForRecord(c *cli.Context) (db *datafile.DB, t *datafile.Table, format string, err error) {
+	if err = requireArgs(c, "TABLE", "ID"); err != nil {
+		return nil, nil, "", err
+	}
+	if t, err = tableArg(c); err != nil {
+		return nil, nil, "", err
+	}
+	if format, err = outputFormat(c); err != nil {
+		return nil, nil, "", err
+	}
+	if db, err = openDatafile(c); err != nil {
+		return nil, nil, "", err
+	}
+	return db, t, format, nil
+}
+
 func (env *Env) runRecordGet(c *cli.Context) error {
-	if err := requireArgs(c, "TABLE", "ID"); err != nil {
-		return err
-	}
-	t, err := tableArg(c)
-	if err != nil {
-		return err
-	}
-	format, err := outputFormat(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, t, format, err := openForRecord(c)
 	if err != nil {
 		return err
 	}
@@ -478,14 +485,7 @@ func (env *Env) recordTable(ctx context.Context, db *datafile.DB, t *datafile.Ta
 }
 
 func (env *Env) runRecordDelete(c *cli.Context) error {
-	if err := requireArgs(c, "TABLE", "ID"); err != nil {
-		return err
-	}
-	t, err := tableArg(c)
-	if err != nil {
-		return err
-	}
-	db, err := openDatafile(c)
+	db, t, _, err := openForRecord(c)
 	if err != nil {
 		return err
 	}

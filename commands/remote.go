@@ -48,13 +48,8 @@ func (env *Env) stderrIsTerminal() bool {
 
 // openRemote opens a remote datafile and the client for its central server.
 func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, datafile.Settings, error) {
-	db, err := openDatafile(c)
+	db, s, err := openWithSettings(c)
 	if err != nil {
-		return nil, nil, datafile.Settings{}, err
-	}
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		db.Close()
 		return nil, nil, s, err
 	}
 	if s.Role != datafile.RoleRemote {
@@ -84,10 +79,36 @@ func (env *Env) openRemote(c *cli.Context) (*datafile.DB, *syncengine.Client, da
 	return db, client, s, nil
 }
 
-// newSyncRemote is the sync cycle of a remote datafile as every command runs it: three retries of a failed
-// request within a cycle, and the cycle ends after the batch in flight once stop is closed.
-func newSyncRemote(db *datafile.DB, client *syncengine.Client, log *slog.Logger, progress syncengine.Progress, stop <-chan struct{}) *syncengine.Remote {
-	return &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: stop}
+// syncSession is a remote datafile opened for syncing: its sync cycle, the progress bar the cycle reports
+// to, and the settings its errors are explained by. Its holder closes db.
+type syncSession struct {
+	*syncengine.Remote
+	db       *datafile.DB
+	bar      *progress.Reporter
+	settings datafile.Settings
+}
+
+// openSync opens a remote datafile for syncing as every command syncs: three retries of a failed request
+// within a cycle, and the cycle ends after the batch in flight once stop is closed. With a nil log, the
+// command's --log-format and --log-level decide.
+func (env *Env) openSync(c *cli.Context, log *slog.Logger, stop <-chan struct{}) (*syncSession, error) {
+	if log == nil {
+		var err error
+		if log, err = env.newLogger(c); err != nil {
+			return nil, err
+		}
+	}
+	db, client, settings, err := env.openRemote(c)
+	if err != nil {
+		return nil, err
+	}
+	bar, progress := env.newProgress()
+	return &syncSession{
+		Remote:   &syncengine.Remote{DB: db, Client: client, Log: log, Progress: progress, Retries: 3, Stop: stop},
+		db:       db,
+		bar:      bar,
+		settings: settings,
+	}, nil
 }
 
 // warnOpenKeyFile warns when the key that unseals this remote's credential can be read by other accounts

@@ -44,20 +44,15 @@ func (env *Env) runRun(c *cli.Context) error {
 	if !c.Bool("remote") {
 		return usageErrorf("run needs --remote").withHint("the central server runs 'msupply-sync serve --central' instead")
 	}
-	log, err := env.newLogger(c)
+	s, err := env.openSync(c, nil, c.Context.Done())
 	if err != nil {
 		return err
 	}
-	db, client, settings, err := env.openRemote(c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	bar, progress := env.newProgress()
+	defer s.db.Close()
+	db, log := s.db, s.Log
 	// Requests run to the end of their batch even after a signal: stopping between batches keeps a
 	// half-received batch from being thrown away.
 	work := context.WithoutCancel(c.Context)
-	remote := newSyncRemote(db, client, log, progress, c.Context.Done())
 	for {
 		lock, err := claimSync(c.Context, db, log, !c.Bool("once"))
 		if err != nil {
@@ -67,13 +62,13 @@ func (env *Env) runRun(c *cli.Context) error {
 			}
 			return err
 		}
-		res, err := remote.Cycle(work, true)
+		res, err := s.Cycle(work, true)
 		lock.Release()
-		bar.Finish()
+		s.bar.Finish()
 		logCycle(log, "sync cycle", res, err)
 		if c.Bool("once") {
 			if err != nil {
-				return explainSyncError(err, settings)
+				return explainSyncError(err, s.settings)
 			}
 			fmt.Fprintf(env.Stdout, "sync done: %s\n", summary(res))
 			return incomplete(res)

@@ -68,15 +68,11 @@ func (env *Env) runServe(c *cli.Context) error {
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
-	db, err := openDatafile(c)
+	db, s, err := openWithSettings(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	if s.Role != datafile.RoleCentral {
 		return failf("%s is a remote datafile; only the central datafile is served", db.Path())
 	}

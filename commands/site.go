@@ -210,15 +210,11 @@ func (env *Env) runSiteList(c *cli.Context) error {
 			keys = append(keys, key{cmp, reverse})
 		}
 	}
-	db, err := openDatafile(c)
+	db, settings, err := openWithSettings(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	settings, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	all, err := db.Sites(c.Context)
 	if err != nil {
 		return err
@@ -364,7 +360,7 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 	if !c.Bool("password-stdin") && u == (datafile.SiteUpdate{}) {
 		return usageErrorf("nothing to change").withHint("give at least one of --name, --code, --type, --password-stdin")
 	}
-	db, err := openDatafile(c)
+	db, settings, err := openWithSettings(c)
 	if err != nil {
 		return err
 	}
@@ -375,10 +371,6 @@ func (env *Env) runSiteEdit(c *cli.Context) error {
 	}
 	if password != "" {
 		u.Password = &password
-	}
-	settings, err := db.Settings(c.Context)
-	if err != nil {
-		return err
 	}
 	if settings.Role == datafile.RoleCentral {
 		if err := db.RequireCentralUnlocked(c.Context, "editing a site"); err != nil {

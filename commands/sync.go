@@ -90,15 +90,11 @@ func (env *Env) runSyncGenerate(c *cli.Context) error {
 	if c.Bool("new") == c.Bool("existing") {
 		return usageErrorf("say what to generate: --new or --existing")
 	}
-	db, err := openDatafile(c)
+	db, s, err := openWithSettings(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	s, err := db.Settings(c.Context)
-	if err != nil {
-		return err
-	}
 	if s.Role == datafile.RoleRemote {
 		if c.IsSet("site") {
 			return usageErrorf("--site is for the central server; a remote generates its own stores' data")
@@ -137,27 +133,21 @@ func (env *Env) runSyncRetrieve(c *cli.Context) error {
 	if err := requireArgs(c); err != nil {
 		return err
 	}
-	log, err := env.newLogger(c)
+	s, err := env.openSync(c, nil, c.Context.Done())
 	if err != nil {
 		return err
 	}
-	db, client, settings, err := env.openRemote(c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	lock, err := claimSync(c.Context, db, log, false)
+	defer s.db.Close()
+	lock, err := claimSync(c.Context, s.db, s.Log, false)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	bar, progress := env.newProgress()
-	remote := newSyncRemote(db, client, log, progress, c.Context.Done())
-	res, err := remote.Cycle(context.WithoutCancel(c.Context), false)
-	bar.Finish()
-	logCycle(log, "sync retrieve", res, err)
+	res, err := s.Cycle(context.WithoutCancel(c.Context), false)
+	s.bar.Finish()
+	logCycle(s.Log, "sync retrieve", res, err)
 	if err != nil {
-		return explainSyncError(err, settings)
+		return explainSyncError(err, s.settings)
 	}
 	fmt.Fprintf(env.Stdout, "retrieved: %s\n", summary(res))
 	return incomplete(res)

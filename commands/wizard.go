@@ -122,23 +122,21 @@ func (a *wizardActions) CreateRemote(ctx context.Context, serverURL, siteName, p
 }
 
 func (a *wizardActions) FirstSync(ctx context.Context) error {
-	db, client, settings, err := a.env.openRemote(a.c)
+	log, _ := a.env.logger("text", "warn")
+	s, err := a.env.openSync(a.c, log, ctx.Done())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	log, _ := a.env.logger("text", "warn")
-	lock, err := claimSync(ctx, db, log, false)
+	defer s.db.Close()
+	lock, err := claimSync(ctx, s.db, log, false)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	bar, progress := a.env.newProgress()
-	remote := newSyncRemote(db, client, log, progress, ctx.Done())
-	res, err := remote.Cycle(context.WithoutCancel(ctx), true)
-	bar.Finish()
+	res, err := s.Cycle(context.WithoutCancel(ctx), true)
+	s.bar.Finish()
 	if err != nil {
-		return explainSyncError(err, settings)
+		return explainSyncError(err, s.settings)
 	}
 	fmt.Fprintf(a.env.Stdout, "initialised: %s\n", summary(res))
 	return nil
