@@ -42,9 +42,23 @@ func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter
 
 func (b *bufferWriter) close() { b.stmt.Close() }
 
+// holding says whether a buffered record waits to be retried or is held for an administrator, and why.
+type holding int
+
+const (
+	// notHeld records are tried again with the next push and by RetryParked.
+	notHeld holding = iota
+	// heldStoreMovedAway records were changed on a site after their store was forced away from it. When
+	// the store comes back to that site, it is sent central's state of them.
+	heldStoreMovedAway
+	// heldUnreadable records are of a table this server does not model, or have content it cannot read.
+	// Nothing is sent back for them: the site's copy is the only one there is.
+	heldUnreadable
+)
+
 // add buffers r; reason, when not empty, is why it could not be integrated on its first attempt, and held
-// keeps it for an administrator, never to be retried.
-func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason string, held bool) error {
+// says whether it is kept for an administrator, never to be retried.
+func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason string, held holding) error {
 	action := strings.ToLower(r.Action)
 	recordID := r.RecordID
 	var data any
@@ -287,7 +301,7 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		}
 		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked, absent: r.absent}
 		if action == "merge" {
-			if err := buf.add(ctx, in.source, r, "", false); err != nil {
+			if err := buf.add(ctx, in.source, r, "", notHeld); err != nil {
 				return err
 			}
 			continue
@@ -429,8 +443,11 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 
 // holds reports whether central keeps a record that failed with err for an administrator, never to retry
 // it: its store has left the site that sent it (see mayWrite), which has dropped its copy.
-func (in *integrator) holds(err error) bool {
-	return in.role == RoleCentral && errors.Is(err, errDrop)
+func (in *integrator) holds(err error) holding {
+	if in.role == RoleCentral && errors.Is(err, errDrop) {
+		return heldStoreMovedAway
+	}
+	return notHeld
 }
 
 // returnToSource queues a record written on central from the buffer back to the site that sent it, when its

@@ -19,7 +19,6 @@ type Rejection struct {
 
 // Rejection codes.
 const (
-	RejectUnknownTable = "unknown_table"
 	RejectMasterData   = "master_data_refused"
 	RejectNotPermitted = "store_not_active_on_site"
 	RejectInvalid      = "invalid_record"
@@ -27,9 +26,15 @@ const (
 	ParkedCode = "parked"
 )
 
-// parkStoreMovedAway is the verdict on a change pushed for a store that has left the pushing site: it was
-// made while the store was that site's, so it is kept, but it may not overwrite the store's data.
-const parkStoreMovedAway = "park"
+// The verdicts on a pushed record that central keeps, with its reason, but will not integrate (see
+// holding): a change for a store that has left the pushing site, made while the store was that site's,
+// may not overwrite the store's data now; a record of a table this server does not model, or with content
+// it cannot read, cannot be written. A client such as open-mSupply never sends again what it was told was
+// refused, so refusing these would lose them; an administrator sees them with 'sync parked'.
+const (
+	parkStoreMovedAway = "park:moved"
+	parkUnreadable     = "park:unreadable"
+)
 
 // skipResent is the verdict on a change central already has from the handover of its store.
 const skipResent = "skip"
@@ -90,8 +95,12 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 			if code == skipResent {
 				continue
 			}
-			if code == parkStoreMovedAway {
-				if err := buf.add(ctx, siteID, r, msg, true); err != nil {
+			if code == parkStoreMovedAway || code == parkUnreadable {
+				held := heldStoreMovedAway
+				if code == parkUnreadable {
+					held = heldUnreadable
+				}
+				if err := buf.add(ctx, siteID, r, msg, held); err != nil {
 					return err
 				}
 				res.Parked = append(res.Parked, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: msg})
@@ -148,7 +157,10 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 		if r.Table == "site" || r.Table == "store" {
 			return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", r.Table), nil
 		}
-		return RejectUnknownTable, fmt.Sprintf("unknown table %q", r.Table), nil
+		if code, msg := checkEnvelope(r); code != "" {
+			return code, msg, nil
+		}
+		return parkUnreadable, fmt.Sprintf("table %q is not one this server integrates", r.Table), nil
 	}
 	if t.Kind == Master {
 		o, err := mayWrite(ctx, look, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})
@@ -169,7 +181,7 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 		if r.checked == nil || r.checked.Table != t {
 			rec, err := decodeReceived(t, r.RecordID, r.Data)
 			if err != nil {
-				return RejectInvalid, err.Error(), nil
+				return parkUnreadable, err.Error(), nil
 			}
 			r.checked = &rec
 		}
@@ -201,6 +213,36 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 		}
 	}
 	return "", "", nil
+}
+
+// checkEnvelope refuses a pushed record that cannot even be kept: one with no usable table name or id, or
+// an action that is none of insert, update, upsert, delete and merge.
+func checkEnvelope(r *InRecord) (code, msg string) {
+	if !validTableName(r.Table) {
+		return RejectInvalid, fmt.Sprintf("tableName must be 1 to %d letters, digits and underscores", maxTableName)
+	}
+	if err := validID(r.RecordID); err != nil {
+		return RejectInvalid, "recordId: " + err.Error()
+	}
+	switch r.Action {
+	case "insert", "update", "upsert", "delete", "merge":
+		return "", ""
+	}
+	return RejectInvalid, fmt.Sprintf("action %q is not insert, update or delete", r.Action)
+}
+
+const maxTableName = 64
+
+func validTableName(name string) bool {
+	if name == "" || len(name) > maxTableName {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // splitSyncOutID reads "<source>:<sequence>" or a bare sequence number.

@@ -142,11 +142,22 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 	// The site may still hold changes of its own that central holds for an administrator, made after the
 	// store was forced away from it: it is sent central's state of those records (their delete, when central
 	// has none), so that the site and central agree; the changes stay parked on central.
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
-		SELECT ?, table_name, record_id, ?, 'update' FROM sync_buffer
-		WHERE source_site_id = ? AND held = 1 AND action = 'upsert' AND json_extract(data, '$.store_id') = ?`,
-		st.SiteID, st.ID, st.SiteID, st.ID)
-	return err
+	// A record that central holds in another store is not the site's to be sent, whatever the parked change
+	// says of itself.
+	for _, t := range Tables() {
+		if t.Kind != StoreData {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT ?, b.table_name, b.record_id, ?, 'update' FROM sync_buffer b
+			WHERE b.source_site_id = ? AND b.held = ? AND b.table_name = ? AND b.action = 'upsert'
+				AND json_extract(b.data, '$.store_id') = ?
+				AND NOT EXISTS (SELECT 1 FROM `+t.Name+` r WHERE r.id = b.record_id AND r.store_id <> ?)`,
+			st.SiteID, st.ID, st.SiteID, heldStoreMovedAway, t.Name, st.ID, st.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.

@@ -215,9 +215,9 @@ func TestPushRefusesWhatTheSiteMayNotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"1": datafile.RejectMasterData, "2": datafile.RejectNotPermitted, "3": datafile.RejectMasterData,
-		"4": datafile.RejectUnknownTable, "5": datafile.RejectInvalid}
+		"4": datafile.ParkedCode, "5": datafile.ParkedCode}
 	got := map[string]string{}
-	for _, rj := range resp.Rejected {
+	for _, rj := range append(resp.Rejected, resp.Parked...) {
 		got[rj.SyncOutID] = rj.Code
 	}
 	for id, code := range want {
