@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,6 +28,10 @@ serves HTTPS (TLS 1.2 or later). --addr-file receives the URL it listens on once
 with --listen 127.0.0.1:0 is how scripts learn the port. Records the server holds back ('sync
 parked') are tried again after each push of their site and every --retry-parked.
 
+open-mSupply remotes are also told a URL for the calls they make to an open-mSupply central server
+(sync v6), which this server answers: by default the address each remote reached it by. Behind a
+reverse proxy, give the address remotes use with --public-url.
+
 Examples:
   msupply-sync serve --central --listen :8443 --tls-cert server.crt --tls-key server.key
   msupply-sync serve --central --listen 127.0.0.1:0 --addr-file server.url`,
@@ -36,6 +41,7 @@ Examples:
 			&cli.StringFlag{Name: "tls-cert", Usage: "PEM certificate for HTTPS"},
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key for HTTPS"},
 			&cli.StringFlag{Name: "addr-file", Usage: "write the server's URL here when it is ready"},
+			&cli.StringFlag{Name: "public-url", Usage: "the URL remotes reach this server by, when a proxy stands between (default: the address each request came to)", EnvVars: []string{"MSUPPLY_PUBLIC_URL"}},
 			&cli.DurationFlag{Name: "retry-parked", Usage: "how often to try parked records again (1s to 24h)", Value: syncengine.DefaultRetryParked},
 			logFormatFlag(), logLevelFlag(),
 		},
@@ -55,6 +61,13 @@ func (env *Env) runServe(c *cli.Context) error {
 	}
 	if d := c.Duration("retry-parked"); d < time.Second || d > 24*time.Hour {
 		return usageErrorf("--retry-parked must be from 1s to 24h, not %s", d)
+	}
+	publicURL := c.String("public-url")
+	if publicURL != "" {
+		if err := datafile.ValidateServerURL(publicURL); err != nil {
+			return asUsage(err)
+		}
+		publicURL = strings.TrimSuffix(publicURL, "/") + "/"
 	}
 	log, err := env.newLogger(c)
 	if err != nil {
@@ -82,7 +95,7 @@ func (env *Env) runServe(c *cli.Context) error {
 		return err
 	}
 	defer lock.Release()
-	srv, err := syncengine.NewServer(db, syncengine.ServerOptions{Logger: log, RetryParked: c.Duration("retry-parked")})
+	srv, err := syncengine.NewServer(db, syncengine.ServerOptions{Logger: log, RetryParked: c.Duration("retry-parked"), PublicURL: publicURL})
 	if err != nil {
 		return err
 	}

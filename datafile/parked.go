@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// Parked is a record a site pushed that central keeps without having integrated it yet: it refers to a
-// record central does not have (not yet received, or master data since deleted), or its store has left
-// the site that wrote it. Central never drops such a record; it tries it again after every push of that
-// site and on its own (RetryParked), and an administrator sees it with 'sync parked'.
+// Parked is a record a site pushed that central keeps without having integrated it: it refers to a record
+// central does not have (not yet received, or master data since deleted), its store has left the site that
+// wrote it, or it is of a table central does not keep or has content central cannot read. Central never
+// drops such a record; it tries the first kind again after every push of that site and on its own
+// (RetryParked), holds the others for good, and an administrator sees them all with 'sync parked'.
 type Parked struct {
 	SiteID   int64     `json:"site_id"`
 	Site     string    `json:"site"`
@@ -18,6 +19,35 @@ type Parked struct {
 	Reason   string    `json:"reason"`
 	Since    time.Time `json:"since"`
 	Attempts int       `json:"attempts"`
+}
+
+// ParkRecords keeps records a site sent that this server does not integrate at all, held for an
+// administrator with reason, and returns how many it kept. A record with no usable table name, id or
+// action cannot be kept and is left out of the count.
+func (db *DB) ParkRecords(ctx context.Context, siteID int64, records []InRecord, reason string) (int, error) {
+	if _, err := db.requireCentral(ctx, "parking records"); err != nil {
+		return 0, err
+	}
+	var parked int
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		parked = 0
+		buf, err := newBufferWriter(ctx, tx, db.timestamp())
+		if err != nil {
+			return err
+		}
+		defer buf.close()
+		for _, r := range records {
+			if code, _ := checkEnvelope(&r); code != "" {
+				continue
+			}
+			if err := buf.add(ctx, siteID, r, reason, heldUnreadable); err != nil {
+				return err
+			}
+			parked++
+		}
+		return nil
+	})
+	return parked, err
 }
 
 // ParkedRecords lists what central holds back, oldest first.

@@ -42,12 +42,10 @@ func (db *DB) SiteSyncInfo(ctx context.Context, siteID int64) (SiteSyncInfo, err
 	if err != nil {
 		return info, err
 	}
-	switch {
-	case !requested.Valid:
-		info.InitialisationStatus = "new"
-	case info.QueueLength > 0:
-		info.InitialisationStatus = "started"
-	default:
+	// Initialisation queues everything at once, in one transaction: once asked for, it is complete. (The
+	// server says "started" while that transaction runs.)
+	info.InitialisationStatus = "new"
+	if requested.Valid {
 		info.InitialisationStatus = "completed"
 	}
 	return info, nil

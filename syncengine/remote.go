@@ -294,7 +294,8 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			// Changes made here while the push runs join it, so the total is what is done plus what is
 			// left, read afresh with every batch: it grows with them, and what is done never passes it.
 			run.PushTotal = max(run.PushTotal, run.PushDone+int64(len(recs))+pending.Remaining)
-			batch := QueuedBatch{QueueLength: pending.Remaining, Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
+			// As open-mSupply's client does, queueLength counts this batch too.
+			batch := QueuedBatch{QueueLength: pending.Remaining + int64(len(recs)), Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
 			for _, rec := range recs {
 				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
 			}

@@ -43,6 +43,7 @@ type CentralDatafile interface {
 	SiteSyncInfo(ctx context.Context, siteID int64) (datafile.SiteSyncInfo, error)
 	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64, handedOver []string) (datafile.PushResult, error)
 	RetryParked(ctx context.Context) (datafile.IntegrationResult, error)
+	ParkRecords(ctx context.Context, siteID int64, records []datafile.InRecord, reason string) (int, error)
 }
 
 // SiteAuthStore is what authenticating a site needs of the central datafile.
@@ -68,10 +69,20 @@ type Server struct {
 	handler http.Handler
 
 	mu      sync.Mutex
-	running map[int64]bool // sites with a push or initialisation in progress
+	running map[int64]siteWork // sites with a push or initialisation in progress
 
 	retryParked time.Duration
+	publicBase  string
 }
+
+// siteWork is what the server is doing for a site; one thing at a time.
+type siteWork int
+
+const (
+	idle siteWork = iota
+	pushing
+	initialising
+)
 
 // ServerOptions tune a Server.
 type ServerOptions struct {
@@ -79,6 +90,9 @@ type ServerOptions struct {
 	MaxFailedLogins  int
 	ConcurrentHashes int
 	Now              func() time.Time
+	// PublicURL is where remotes reach this server, given to open-mSupply remotes for their v6 calls; by
+	// default, the scheme and host each request came in by. It ends in a slash.
+	PublicURL string
 	// RetryParked is how often Serve tries again to integrate the records it holds back (default a minute):
 	// master data they wait for may arrive by an administrator's edit, not by any site's push.
 	RetryParked time.Duration
@@ -108,7 +122,7 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]bool{}, retryParked: opts.RetryParked}
+	s := &Server{db: db, log: opts.Logger, auth: auth, metrics: newMetrics(), running: map[int64]siteWork{}, retryParked: opts.RetryParked, publicBase: opts.PublicURL}
 	s.metrics.registry.MustRegister(&siteCollector{db: db, log: opts.Logger})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -123,12 +137,15 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	mux.HandleFunc("GET "+PathQueuedRecords, s.authed("queued_records", gzipped(s.handleGetQueued)))
 	mux.HandleFunc("POST "+PathQueuedRecords, s.authed("push", s.handlePush))
 	mux.HandleFunc("POST "+PathAcknowledgedRecords, s.authed("acknowledged_records", s.handleAcknowledge))
+	mux.HandleFunc("POST "+PathV6Pull, s.v6Handler("v6_pull", s.handleV6Pull))
+	mux.HandleFunc("POST "+PathV6Push, s.v6Handler("v6_push", s.handleV6Push))
+	mux.HandleFunc("POST "+PathV6SiteStatus, s.v6Handler("v6_site_status", s.handleV6SiteStatus))
 	// Whatever no route takes still gets a v5 error body: a known path with another method is 405, any
 	// other path 404.
 	for path, allow := range map[string]string{
 		"/healthz": "GET, HEAD", "/metrics": "GET, HEAD", PathSite: "GET, HEAD", PathSiteStatus: "GET, HEAD",
 		PathInitialise: "POST", PathCentralRecords: "GET, HEAD", PathQueuedRecords: "GET, HEAD, POST",
-		PathAcknowledgedRecords: "POST",
+		PathAcknowledgedRecords: "POST", PathV6Pull: "POST", PathV6Push: "POST", PathV6SiteStatus: "POST",
 	} {
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
@@ -314,13 +331,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // tryLockSite marks a site busy with a push or initialisation; false means one is already running.
-func (s *Server) tryLockSite(id int64) bool {
+func (s *Server) tryLockSite(id int64, work siteWork) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.running[id] {
+	if s.running[id] != idle {
 		return false
 	}
-	s.running[id] = true
+	s.running[id] = work
 	return true
 }
 
@@ -330,7 +347,7 @@ func (s *Server) unlockSite(id int64) {
 	s.mu.Unlock()
 }
 
-func (s *Server) siteBusy(id int64) bool {
+func (s *Server) siteBusy(id int64) siteWork {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.running[id]
@@ -348,19 +365,28 @@ func (s *Server) handleSite(w http.ResponseWriter, r *http.Request, site authent
 	if err != nil {
 		return err
 	}
+	status := info.InitialisationStatus
+	if s.siteBusy(site.ID) == initialising {
+		// open-mSupply skips its initialise call while central says "started", and reads what is queued
+		// once central is idle again: "started" means central is still building the queue, no more.
+		status = "started"
+	}
 	hasStore := site.Store > 0
 	writeJSON(w, http.StatusOK, SiteInfo{
 		ID: strconv.FormatInt(site.ID, 10), SiteID: site.ID, Code: site.Code, Name: site.Name,
-		InitialisationStatus: info.InitialisationStatus, MSupplyCentralSiteID: datafile.CentralSiteID,
-		QueueLength: info.QueueLength, HasStore: &hasStore,
+		InitialisationStatus: status, MSupplyCentralSiteID: datafile.CentralSiteID,
+		OmSupplyCentralServerURL: s.publicURL(r), QueueLength: info.QueueLength, HasStore: &hasStore,
 	})
 	return nil
 }
 
 func (s *Server) handleSiteStatus(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {
 	st := SiteStatus{Code: "idle"}
-	if s.siteBusy(site.ID) {
+	switch s.siteBusy(site.ID) {
+	case pushing:
 		st = SiteStatus{Code: "integration_in_progress", Message: "the server is integrating this site's records"}
+	case initialising:
+		st = SiteStatus{Code: "initialisation_in_progress", Message: "the server is queuing what this site must hold"}
 	}
 	writeJSON(w, http.StatusOK, st)
 	return nil
@@ -370,7 +396,7 @@ func (s *Server) handleInitialise(w http.ResponseWriter, r *http.Request, site a
 	if site.Store == 0 {
 		return &authFailure{http.StatusBadRequest, CodeSiteHasNoStore, "the site has no store; add one on the central server first", nil}
 	}
-	if !s.tryLockSite(site.ID) {
+	if !s.tryLockSite(site.ID, initialising) {
 		return errSyncRunning
 	}
 	defer s.unlockSite(site.ID)
@@ -499,7 +525,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	if len(batch.Data) > MaxPageLimit {
 		return badRequest("at most %d records a request", MaxPageLimit)
 	}
-	if !s.tryLockSite(site.ID) {
+	if !s.tryLockSite(site.ID, pushing) {
 		return errSyncRunning
 	}
 	defer s.unlockSite(site.ID)
@@ -508,7 +534,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord))
 	}
 	prepareInParallel(records)
-	pushed, err := s.db.ReceivePush(r.Context(), site.ID, records, batch.QueueLength, batch.HandedOverStores)
+	// queueLength counts the batch it comes with: what is left after it is what the site has still to send.
+	remaining := max(batch.QueueLength-int64(len(batch.Data)), 0)
+	pushed, err := s.db.ReceivePush(r.Context(), site.ID, records, remaining, batch.HandedOverStores)
 	if err != nil {
 		return err
 	}
