@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -12,10 +13,11 @@ func (env *Env) initCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "init",
 		Usage: "create a new central or remote datafile",
-		UsageText: `msupply-sync init --central --site-name NAME [--site-code CODE] [--auth-code CODE]
+		UsageText: `msupply-sync init --central --site-name NAME [--site-code CODE] [--currency CODE] [--auth-code CODE]
 msupply-sync init --remote --server-url URL --site-name NAME [--auth-code CODE] --password-stdin`,
 		Description: `init creates the datafile and never touches one that exists. The central datafile holds site 1,
-the central site. A remote datafile holds the server URL and the name and password it authenticates
+the central site, and the home currency (--currency, USD unless told): every invoice without another
+currency is in it. A remote datafile holds the server URL and the name and password it authenticates
 with; the first 'msupply-sync run --remote' initialises it from the central server. The remote's
 password is sealed with a key kept beside the datafile in DATAFILE.key: keep the two together.
 
@@ -31,6 +33,7 @@ Examples:
 			&cli.BoolFlag{Name: "remote", Usage: "create a remote site's datafile"},
 			&cli.StringFlag{Name: "site-name", Usage: "the site's name (for a remote: the name it authenticates with)"},
 			&cli.StringFlag{Name: "site-code", Usage: "a short code for the central site"},
+			&cli.StringFlag{Name: "currency", Usage: "the central server's home currency, an ISO 4217 code", Value: datafile.DefaultCurrency},
 			&cli.StringFlag{Name: "server-url", Usage: "the central server's URL, with its port"},
 			passwordStdinFlag(),
 		},
@@ -62,19 +65,23 @@ func (env *Env) runInit(c *cli.Context) error {
 		if c.IsSet("server-url") || c.Bool("password-stdin") {
 			return usageErrorf("--server-url and passwords belong to init --remote")
 		}
+		currency := strings.ToUpper(strings.TrimSpace(c.String("currency")))
+		if err := datafile.ValidateCurrencyCode(currency); err != nil {
+			return asUsage(err)
+		}
 		code, generated, err := env.newAuthCode(c)
 		if err != nil {
 			return err
 		}
-		if err := datafile.CreateCentral(c.Context, path, datafile.CentralOptions{SiteName: name, SiteCode: c.String("site-code"), AuthCode: code}); err != nil {
+		if err := datafile.CreateCentral(c.Context, path, datafile.CentralOptions{SiteName: name, SiteCode: c.String("site-code"), AuthCode: code, Currency: currency}); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "created central datafile %s: site 1 is %q\n", path, name)
 		env.printGeneratedCode(code, generated)
 		return nil
 	}
-	if c.IsSet("site-code") {
-		return usageErrorf("--site-code belongs to init --central; a remote's code is set on the central server")
+	if c.IsSet("site-code") || c.IsSet("currency") {
+		return usageErrorf("--site-code and --currency belong to init --central; a remote gets them from the central server")
 	}
 	url := c.String("server-url")
 	if url == "" {

@@ -28,7 +28,7 @@ func newCaptureFixture(t *testing.T) captureFixture {
 	f.remote = mustAddStore(t, db, "RS", "North")
 	mustPut(t, db, "item", `{"id":"base-item","code":"I0","name":"Base item"}`, `{"id":"base-item2","code":"I00"}`)
 	mustPut(t, db, "name", `{"id":"base-name","name":"Base name","is_supplier":true}`)
-	mustPut(t, db, "master_list", `{"id":"base-ml","name":"Essentials"}`)
+	mustPut(t, db, "master_list", `{"id":"base-ml","name":"Essentials"}`, `{"id":"base-ml2","name":"Extras"}`)
 	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "base-inv", "store_id": f.central.ID, "name_id": "base-name",
 		"type": "supplier_invoice", "created_at": testCreatedAt}))
 	return f
@@ -48,6 +48,11 @@ func (f captureFixture) recordCases(t *testing.T) []recordCase {
 		{"name", `{"id":"cap-name","code":"N1","name":"Clinic","is_customer":true}`, `{"id":"cap-name","is_supplier":true}`, ""},
 		{"master_list", `{"id":"cap-ml","code":"ML1","name":"List"}`, `{"id":"cap-ml","name":"List 2"}`, ""},
 		{"master_list_line", `{"id":"cap-mll","master_list_id":"base-ml","item_id":"base-item"}`, `{"id":"cap-mll","item_id":"base-item2"}`, ""},
+		{"unit", `{"id":"cap-unit","name":"Tab","order_number":2}`, `{"id":"cap-unit","comment":"tablets"}`, ""},
+		{"currency", `{"id":"cap-cur","code":"EUR","rate":0.9}`, `{"id":"cap-cur","rate":0.95,"updated_on":"2026-11-30"}`, ""},
+		{"name_store_join", obj(t, map[string]any{"id": "cap-nsj", "name_id": "base-name", "store_id": f.central.ID, "is_customer": true}),
+			`{"id":"cap-nsj","is_active":false}`, ""},
+		{"master_list_name_join", `{"id":"cap-mlnj","master_list_id":"base-ml","name_id":"base-name"}`, `{"id":"cap-mlnj","master_list_id":"base-ml2"}`, ""},
 		{"invoice", obj(t, map[string]any{"id": "cap-inv", "store_id": f.central.ID, "name_id": "base-name", "type": "customer_invoice", "created_at": testCreatedAt}),
 			`{"id":"cap-inv","status":"confirmed"}`, f.central.ID},
 		{"invoice_line", `{"id":"cap-il","invoice_id":"base-inv","item_id":"base-item","batch":"B1","expiry":"2027-06-30","quantity":3}`,
@@ -159,11 +164,16 @@ func TestChangeCaptureSitesAndStores(t *testing.T) {
 		if _, _, err := db.MoveStore(ctx, "W1", "West", true); err != nil {
 			t.Fatal(err)
 		}
-		// Stores have no delete command; whatever deletes one must still be captured.
+		// Whatever deletes a store, not only 'store remove', must still be captured. (The name that stands
+		// for it, which 'store add' made, goes first.)
+		nameID := fmt.Sprint(queryValue(t, db, `SELECT id FROM name WHERE store_id = ?`, st.ID))
+		mustExec(t, db, `DELETE FROM name WHERE store_id = ?`, st.ID)
 		mustExec(t, db, `DELETE FROM store WHERE id = ?`, st.ID)
 		assertChanges(t, changesAfter(t, db, cursor), []change{
 			{"store", st.ID, "insert", "", 0},
+			{"name", nameID, "insert", "", 0},
 			{"store", st.ID, "update", "", 0},
+			{"name", nameID, "delete", "", 0},
 			{"store", st.ID, "delete", "", 0},
 		})
 	})

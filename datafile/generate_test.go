@@ -53,6 +53,11 @@ func TestGenerateNewForOneSite(t *testing.T) {
 		"site 1", "site " + strconv.FormatInt(north.ID, 10), "site " + strconv.FormatInt(west.ID, 10),
 		"store " + n1.ID, "store " + w1.ID,
 		"item item-1", "item item-2", "name name-1", "name name-n1", "master_list ml-1", "master_list_line mll-1",
+		"currency currency-USD",
+	}
+	// The names that stand for N1 and W1, which 'store add' made.
+	for _, st := range []datafile.Store{n1, w1} {
+		want = append(want, "name "+fmt.Sprint(queryValue(t, db, `SELECT id FROM name WHERE store_id = ? AND id <> 'name-n1'`, st.ID)))
 	}
 	position := map[string]int{}
 	for i, r := range got {

@@ -217,6 +217,15 @@ func mustExec(tb testing.TB, db *datafile.DB, query string, args ...any) {
 	}
 }
 
+func queryValue(tb testing.TB, db *datafile.DB, query string, args ...any) any {
+	tb.Helper()
+	var v any
+	if err := db.SQL().QueryRow(query, args...).Scan(&v); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
 func queryInt(tb testing.TB, db *datafile.DB, query string, args ...any) int64 {
 	tb.Helper()
 	var n int64

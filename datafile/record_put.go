@@ -140,6 +140,14 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 	if err != nil {
 		return "", err
 	}
+	if existing == nil {
+		if err := w.look.checkIDFree(ctx, t, id); err != nil {
+			return "", err
+		}
+		if err := w.numberInvoice(ctx, rec, raw); err != nil {
+			return "", err
+		}
+	}
 	if t.Kind == StoreData && existing != nil {
 		if err := w.checkOwnership(ctx, t, existing.StoreID()); err != nil {
 			return "", err
@@ -180,15 +188,32 @@ func (w writer) putNew(ctx context.Context, rs *recordStore, raw map[string]any)
 	if err != nil {
 		return false, nil
 	}
+	if err := w.numberInvoice(ctx, rec, raw); err != nil {
+		return false, err
+	}
 	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil || checkMasterRules(ctx, w.look.q, rec) != nil {
 		return false, nil
 	}
 	taken, err := rs.insertNew(ctx, rec)
-	if isForeignKeyError(err) {
-		return false, nil // the long way names the reference that points at nothing
+	if isForeignKeyError(err) || isTriggerRefusal(err) {
+		return false, nil // the long way names the reference that points at nothing, or the id's table
 	}
 	if err != nil || taken {
 		return false, err
 	}
 	return true, nil
+}
+
+// numberInvoice gives a new invoice written here without a number the next number of its store, as mSupply
+// numbers them. A number received by sync, or given, is kept.
+func (w writer) numberInvoice(ctx context.Context, rec Record, raw map[string]any) error {
+	if rec.Table.Name != "invoice" || raw["invoice_number"] != nil {
+		return nil
+	}
+	var last float64
+	if err := w.look.q.QueryRowContext(ctx, `SELECT coalesce(max(invoice_number), 0) FROM invoice WHERE store_id = ?`, rec.StoreID()).Scan(&last); err != nil {
+		return err
+	}
+	rec.Values["invoice_number"] = last + 1
+	return nil
 }

@@ -36,6 +36,32 @@ func checkMasterRules(ctx context.Context, tx queryer, rec Record) error {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+	case "currency":
+		if home, _ := rec.Values["is_home"].(bool); !home {
+			return nil
+		}
+		var other, code string
+		err := tx.QueryRowContext(ctx, `SELECT id, code FROM currency WHERE is_home = 1 AND id <> ? LIMIT 1`, rec.ID()).Scan(&other, &code)
+		if err == nil {
+			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("currency %q (%s) is already the home currency", other, code),
+				Hint: fmt.Sprintf(`there is one home currency: make that one not the home currency first ('{"id":%q,"is_home":false}')`, other)}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	case "name_store_join":
+		name, _ := rec.Values["name_id"].(string)
+		store, _ := rec.Values["store_id"].(string)
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM name_store_join WHERE name_id = ? AND store_id = ? AND id <> ? LIMIT 1`,
+			name, store, rec.ID()).Scan(&other)
+		if err == nil {
+			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("name %q is already joined to store %q, in %q", name, store, other),
+				Hint: "a name is joined to a store once; update that join by its id"}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 	case "master_list_line":
 		list, _ := rec.Values["master_list_id"].(string)
 		item, _ := rec.Values["item_id"].(string)

@@ -120,3 +120,18 @@ func (l *lookups) checkLineStore(ctx context.Context, rec Record) error {
 	}
 	return nil
 }
+
+// checkIDFree refuses a new record of t whose id a record of another table has: ids are unique across all
+// tables, because open-mSupply keeps every record it receives in one buffer keyed by id alone.
+func (l *lookups) checkIDFree(ctx context.Context, t *Table, id string) error {
+	var other string
+	err := l.q.QueryRowContext(ctx, `SELECT table_name FROM record_key WHERE id = ? AND table_name <> ?`, id, t.Name).Scan(&other)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("id %q is already used in table %s", id, other),
+		Hint: "a record's id is unique across all tables, not only within its own; give this one another id"}
+}

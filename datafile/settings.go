@@ -64,6 +64,9 @@ type CentralOptions struct {
 	SiteName string
 	SiteCode string
 	AuthCode string
+	// Currency is the code of the home currency, the one every invoice without another is in (USD when
+	// empty).
+	Currency string
 }
 
 // RemoteOptions are what a new remote datafile needs.
@@ -102,6 +105,17 @@ func ValidateServerURL(u string) error {
 	return nil
 }
 
+// DefaultCurrency is the home currency of a central datafile created without one.
+const DefaultCurrency = "USD"
+
+// ValidateCurrencyCode accepts three capital letters, as ISO 4217 codes are.
+func ValidateCurrencyCode(code string) error {
+	if len(code) == 3 && strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		return nil
+	}
+	return errorf(EINVALID, "currency %q is not a three-letter code", code).withHint("give the home currency's ISO 4217 code, e.g. --currency USD or --currency KES")
+}
+
 // CreateCentral creates a new central datafile at path, with the central site as site 1.
 func CreateCentral(ctx context.Context, path string, opts CentralOptions) error {
 	if strings.TrimSpace(opts.SiteName) == "" {
@@ -123,14 +137,24 @@ func CreateCentral(ctx context.Context, path string, opts CentralOptions) error 
 	if err != nil {
 		return err
 	}
+	currency := strings.ToUpper(strings.TrimSpace(opts.Currency))
+	if currency == "" {
+		currency = DefaultCurrency
+	}
+	if err := ValidateCurrencyCode(currency); err != nil {
+		return err
+	}
 	return createAtomically(ctx, path, func(db *DB) error {
 		return db.withTx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (singleton, role, this_site_id, auth_code_hash, created_at, datafile_id)
 				VALUES (1, 'central', ?, ?, ?, ?)`, CentralSiteID, hash, db.timestamp(), uuid.NewString()); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO site (id, code, name, type) VALUES (?, ?, ?, 'standalone')`,
-				CentralSiteID, strings.TrimSpace(opts.SiteCode), strings.TrimSpace(opts.SiteName))
+			if _, err := tx.ExecContext(ctx, `INSERT INTO site (id, code, name, type) VALUES (?, ?, ?, 'standalone')`,
+				CentralSiteID, strings.TrimSpace(opts.SiteCode), strings.TrimSpace(opts.SiteName)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO currency (id, code, rate, is_home) VALUES (?, ?, 1, 1)`, "currency-"+currency, currency)
 			return err
 		})
 	})

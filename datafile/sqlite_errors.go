@@ -43,3 +43,10 @@ func isPrimaryKeyTaken(err error) bool {
 	code, ok := sqliteCode(err)
 	return ok && code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
+
+// isTriggerRefusal reports whether a trigger of the schema refused the write (RAISE(ABORT)): the only one
+// is the check that a new record's id is not another table's.
+func isTriggerRefusal(err error) bool {
+	code, ok := sqliteCode(err)
+	return ok && code == sqlite3.SQLITE_CONSTRAINT_TRIGGER
+}

@@ -116,13 +116,16 @@ func (db *DB) DeleteStore(ctx context.Context, ref string) (Store, error) {
 		// What is still queued for the store's site can only be deletes of records central no longer holds;
 		// they stay queued, and reach the site ahead of the store's own delete, which its copies of those
 		// records would otherwise hold up.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM name WHERE store_id = ?`, st.ID); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM store WHERE id = ?`, st.ID)
 		return err
 	})
 }
 
-// storeHoldings describes what a store holds: its store data, the names that stand for it, and records of
-// it received and waiting to be integrated.
+// storeHoldings describes what a store holds: its store data, the names that stand for it and are in use,
+// master data that refers to it, and records of it received and waiting to be integrated.
 func storeHoldings(ctx context.Context, tx *sql.Tx, storeID string) ([]string, error) {
 	var held []string
 	// count names what it finds as "N <kind> records<after>".
@@ -144,8 +147,21 @@ func storeHoldings(ctx context.Context, tx *sql.Tx, storeID string) ([]string, e
 			return nil, err
 		}
 	}
-	if err := count(`SELECT count(*) FROM name WHERE store_id = ?`, "name", " standing for it"); err != nil {
+	// The name that stands for the store goes with it, unless something refers to that name.
+	var inUse []string
+	for _, ref := range referrers("name") {
+		inUse = append(inUse, `EXISTS (SELECT 1 FROM `+ref.table+` WHERE `+ref.field+` = name.id)`)
+	}
+	if err := count(`SELECT count(*) FROM name WHERE store_id = ? AND (`+strings.Join(inUse, " OR ")+`)`, "name", " standing for it, in use"); err != nil {
 		return nil, err
+	}
+	for _, ref := range referrers("store") {
+		if t := tablesByName[ref.table]; t.Kind == StoreData || t.Name == "name" {
+			continue
+		}
+		if err := count(`SELECT count(*) FROM `+ref.table+` WHERE `+ref.field+` = ?`, ref.table, ""); err != nil {
+			return nil, err
+		}
 	}
 	if err := count(`SELECT count(*) FROM sync_buffer WHERE action = 'upsert' AND json_valid(data)
 		AND json_extract(data, '$.store_id') = ?`, "received", " waiting to be integrated"); err != nil {

@@ -121,7 +121,14 @@ func TestDeleteStore(t *testing.T) {
 		if _, err := db.FindStore(ctx, st.ID); datafile.ErrorCode(err) != datafile.ENOTFOUND {
 			t.Errorf("the store is still there: %v", err)
 		}
-		assertChanges(t, changesAfter(t, db, cursor), []change{{Table: "store", RecordID: st.ID, Action: "delete"}})
+		// The name that stood for it, which nothing used, goes with it.
+		var nameID string
+		for _, c := range changesAfter(t, db, cursor) {
+			if c.Table == "name" {
+				nameID = c.RecordID
+			}
+		}
+		assertChanges(t, changesAfter(t, db, cursor), []change{{Table: "name", RecordID: nameID, Action: "delete"}, {Table: "store", RecordID: st.ID, Action: "delete"}})
 		// Its code is free again.
 		mustAddStore(t, db, "E1", "")
 	})
@@ -132,6 +139,9 @@ func TestDeleteStore(t *testing.T) {
 		`{"id":"line-2","invoice_id":"inv-1","item_id":"item-1","quantity":4}`)
 	c2 := mustAddStore(t, db, "C2", "")
 	mustPut(t, db, "name", `{"id":"name-c2","name":"Store C2","store_id":"`+c2.ID+`"}`)
+	mustPut(t, db, "invoice", `{"id":"inv-to-c2","store_id":"`+c1.ID+`","name_id":"name-c2","type":"customer_invoice"}`)
+	c3 := mustAddStore(t, db, "C3", "")
+	mustPut(t, db, "name_store_join", `{"id":"nsj-c3","name_id":"name-1","store_id":"`+c3.ID+`"}`)
 	n1 := mustAddStore(t, db, "N1", "North")
 	syncWrite(t, db, north.ID, `INSERT INTO stock_line (id, store_id, item_id, quantity) VALUES ('stock-n1', '`+n1.ID+`', 'item-1', 4)`)
 	n2 := mustAddStore(t, db, "N2", "North")
@@ -146,8 +156,9 @@ func TestDeleteStore(t *testing.T) {
 		want string
 		hint string
 	}{
-		{"store data", c1.Code, datafile.ECONFLICT, "store C1 is not empty: 1 invoice record, 2 invoice_line records", "only an empty store can be deleted"},
-		{"a name standing for it", c2.Code, datafile.ECONFLICT, "store C2 is not empty: 1 name record standing for it", ""},
+		{"store data", c1.Code, datafile.ECONFLICT, "store C1 is not empty: 2 invoice records, 2 invoice_line records", "only an empty store can be deleted"},
+		{"a name standing for it, in use", c2.Code, datafile.ECONFLICT, "store C2 is not empty: 1 name record standing for it, in use", ""},
+		{"master data that refers to it", c3.Code, datafile.ECONFLICT, "store C3 is not empty: 1 name_store_join record", ""},
 		{"store data on a remote", n1.Code, datafile.ECONFLICT, "store N1 is not empty: 1 stock_line record", ""},
 		{"records received and not yet integrated", n2.Code, datafile.ECONFLICT, "store N2 is not empty: 1 received record waiting to be integrated", ""},
 		{"no such store", "Z9", datafile.ENOTFOUND, `no store with ID or code "Z9"`, ""},

@@ -88,7 +88,8 @@ func validateStoreCode(code string) error {
 	return nil
 }
 
-// AddStore creates a store on a site (the central site when siteRef is empty) and queues its data to it.
+// AddStore creates a store on a site (the central site when siteRef is empty), with a name that stands
+// for it, and queues its data to it.
 func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, error) {
 	if err := db.RequireCentralUnlocked(ctx, "adding a store"); err != nil {
 		return Store{}, err
@@ -116,7 +117,12 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 			return errorf(ECONFLICT, "store %s %q already has that code", other.Code, other.Name).withHint("store codes are unique, whatever their case")
 		}
 		st.SiteID = site.ID
-		_, err = tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)`, st.ID, st.Code, st.Name, st.SiteID)
+		if _, err = tx.ExecContext(ctx, `INSERT INTO store (id, code, name, site_id) VALUES (?, ?, ?, ?)`, st.ID, st.Code, st.Name, st.SiteID); err != nil {
+			return err
+		}
+		// The name that stands for the store: what its invoices to other stores are made out to, and what
+		// open-mSupply needs to take the store in.
+		_, err = tx.ExecContext(ctx, `INSERT INTO name (id, code, name, store_id) VALUES (?, ?, ?, ?)`, uuid.NewString(), st.Code, st.Name, st.ID)
 		return err
 	})
 	return st, err

@@ -83,9 +83,17 @@ func (t *Table) Columns() []string {
 const StoreField = "store_id"
 
 var syncedTables = []*Table{
+	{Name: "unit", Kind: Master, Rank: 1, Fields: []Field{
+		{Name: "name", Type: Text}, {Name: "comment", Type: Text}, {Name: "order_number", Type: Number},
+	}},
+	{Name: "currency", Kind: Master, Rank: 1, Fields: []Field{
+		{Name: "code", Type: Text}, {Name: "rate", Type: Number}, {Name: "is_home", Type: Bool},
+		{Name: "updated_on", Type: Date, Nullable: true},
+	}},
 	{Name: "item", Kind: Master, Rank: 2, Fields: []Field{
 		{Name: "code", Type: Text}, {Name: "name", Type: Text}, {Name: "unit", Type: Text},
 		{Name: "is_active", Type: Bool, DefaultTrue: true},
+		{Name: "unit_id", Type: Ref, Ref: "unit", Nullable: true},
 	}},
 	{Name: "name", Kind: Master, Rank: 2, Fields: []Field{
 		{Name: "code", Type: Text}, {Name: "name", Type: Text},
@@ -100,6 +108,18 @@ var syncedTables = []*Table{
 		{Name: "master_list_id", Type: Ref, Ref: "master_list", Required: true},
 		{Name: "item_id", Type: Ref, Ref: "item", Required: true},
 	}},
+	// Which names a store deals with, as customers or suppliers.
+	{Name: "name_store_join", Kind: Master, Rank: 3, Fields: []Field{
+		{Name: "name_id", Type: Ref, Ref: "name", Required: true},
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "is_customer", Type: Bool}, {Name: "is_supplier", Type: Bool},
+		{Name: "is_active", Type: Bool, DefaultTrue: true},
+	}},
+	// Which master lists a name (a store's own name, for its items) sees.
+	{Name: "master_list_name_join", Kind: Master, Rank: 3, Fields: []Field{
+		{Name: "master_list_id", Type: Ref, Ref: "master_list", Required: true},
+		{Name: "name_id", Type: Ref, Ref: "name", Required: true},
+	}},
 	{Name: "invoice", Kind: StoreData, Rank: 4, Fields: []Field{
 		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
 		{Name: "name_id", Type: Ref, Ref: "name", Required: true},
@@ -107,6 +127,8 @@ var syncedTables = []*Table{
 		{Name: "status", Type: Enum, Enum: []string{"new", "confirmed", "finalised"}},
 		{Name: "their_ref", Type: Text},
 		{Name: "created_at", Type: DateTime},
+		// Numbered within the store, from 1, when the invoice is created; 0 on invoices older than numbers.
+		{Name: "invoice_number", Type: Number},
 	}},
 	{Name: "invoice_line", Kind: StoreData, Rank: 5, Fields: []Field{
 		{Name: "invoice_id", Type: Ref, Ref: "invoice", Required: true},

@@ -322,7 +322,8 @@ func keys(m map[string]json.RawMessage) []string {
 }
 
 // centralTables are the tables central_records may carry: master data, sites and stores.
-var centralTables = map[string]bool{"site": true, "store": true, "item": true, "name": true, "master_list": true, "master_list_line": true}
+var centralTables = map[string]bool{"site": true, "store": true, "item": true, "name": true, "master_list": true, "master_list_line": true,
+	"unit": true, "currency": true, "name_store_join": true, "master_list_name_join": true}
 
 // checkCentralPage checks a 200 answer to central_records: master data only, after the cursor, in order.
 func (s *twoSites) checkCentralPage(tb testing.TB, body []byte, after int64, limit int) CentralBatch {
