@@ -29,11 +29,11 @@ type bufferWriter struct {
 
 func newBufferWriter(ctx context.Context, tx *sql.Tx, now string) (*bufferWriter, error) {
 	// The latest state received for a record replaces an older one still waiting.
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at, attempts, error, held)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sync_buffer (source_site_id, table_name, record_id, action, data, received_at, attempts, error, held, extra)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_site_id, table_name, record_id) DO UPDATE SET
 			action = excluded.action, data = excluded.data, received_at = excluded.received_at,
-			attempts = excluded.attempts, error = excluded.error, held = excluded.held`)
+			attempts = excluded.attempts, error = excluded.error, held = excluded.held, extra = excluded.extra`)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,11 @@ func (b *bufferWriter) add(ctx context.Context, source int64, r InRecord, reason
 	if reason != "" {
 		attempts, why = 1, reason
 	}
-	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now, attempts, why, held)
+	var extra any
+	if len(r.Extra) > 0 {
+		extra = string(r.Extra)
+	}
+	_, err := b.stmt.ExecContext(ctx, source, r.Table, recordID, action, data, b.now, attempts, why, held, extra)
 	return err
 }
 
@@ -116,6 +120,7 @@ type bufferRow struct {
 	recordID string
 	action   string
 	data     sql.NullString
+	extra    sql.NullString
 	rec      *Record // already decoded and normalised, when the record comes straight from checkPushed
 	// receivedAt is when the record reached the buffer; empty for a record being received now.
 	receivedAt string
@@ -178,6 +183,9 @@ func newIntegrator(ctx context.Context, tx *sql.Tx, role Role, thisSite, source 
 	}
 	stmts := newStmtCache(tx)
 	in := &integrator{tx: tx, stmts: stmts, look: newLookups(stmts), role: role, thisSite: thisSite, source: source, stores: map[string]*recordStore{}}
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM legacy_extra)`).Scan(&in.extrasKept); err != nil {
+		return nil, err
+	}
 	if role == RoleRemote {
 		var err error
 		if in.unpushed, err = unpushedRecords(ctx, tx); err != nil {
@@ -259,6 +267,14 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 	}
 	items := make([]item, 0, len(records))
 	for _, r := range records {
+		if r.Unreadable != "" {
+			// Kept with its reason, never written: the sender sent what this project does not keep.
+			if err := buf.add(ctx, in.source, r, r.Unreadable, heldUnreadable); err != nil {
+				return err
+			}
+			res.Failed++
+			continue
+		}
 		rank, ok := syncTableRank(r.Table)
 		if !ok {
 			return fmt.Errorf("received a record of unknown table %q", r.Table)
@@ -299,7 +315,8 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if action == "insert" || action == "update" {
 			action = "upsert"
 		}
-		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil}, rec: r.checked, absent: r.absent}
+		row := bufferRow{recordID: r.RecordID, action: action, data: sql.NullString{String: string(r.Data), Valid: r.Data != nil},
+			extra: sql.NullString{String: string(r.Extra), Valid: len(r.Extra) > 0}, rec: r.checked, absent: r.absent}
 		if action == "merge" {
 			if err := buf.add(ctx, in.source, r, "", notHeld); err != nil {
 				return err
@@ -346,6 +363,9 @@ type integrator struct {
 	// them, so a copy arriving from the central server (sent back by 'sync generate', say) is older and
 	// must not overwrite them.
 	unpushed map[string]bool
+	// extrasKept says the datafile keeps extras for some record: until it does, a record that brings none
+	// has none to remove.
+	extrasKept bool
 }
 
 func unpushedRecords(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
@@ -390,7 +410,7 @@ const integrateChunk = 1000
 func (in *integrator) pass(ctx context.Context, table, action string, res *IntegrationResult) error {
 	var last int64
 	for {
-		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data, received_at FROM sync_buffer
+		rows, err := in.tx.QueryContext(ctx, `SELECT id, record_id, action, data, received_at, extra FROM sync_buffer
 			WHERE source_site_id = ? AND table_name = ? AND action = ? AND id > ? AND held = 0 ORDER BY id LIMIT ?`,
 			in.source, table, action, last, integrateChunk)
 		if err != nil {
@@ -399,7 +419,7 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 		var batch []bufferRow
 		for rows.Next() {
 			var r bufferRow
-			if err := rows.Scan(&r.id, &r.recordID, &r.action, &r.data, &r.receivedAt); err != nil {
+			if err := rows.Scan(&r.id, &r.recordID, &r.action, &r.data, &r.receivedAt, &r.extra); err != nil {
 				rows.Close()
 				return err
 			}
@@ -470,15 +490,37 @@ func (in *integrator) apply(ctx context.Context, table string, r bufferRow) erro
 		case "site":
 			return in.upsertSite(ctx, r)
 		case "store":
-			return in.upsertStore(ctx, r)
+			if err := in.upsertStore(ctx, r); err != nil {
+				return err
+			}
+			return in.keepExtra(ctx, table, r)
 		}
-		return in.upsertRecord(ctx, tablesByName[table], r)
+		if err := in.upsertRecord(ctx, tablesByName[table], r); err != nil {
+			return err
+		}
+		return in.keepExtra(ctx, table, r)
 	case "delete":
 		return in.deleteRecord(ctx, table, r.recordID, r.receivedAt)
 	case "merge":
 		return in.merge(ctx, table, r)
 	}
 	return errorf(EINVALID, "unknown action %q", r.action)
+}
+
+// keepExtra keeps what the sender sent of a record beyond our fields, as the latest copy brought it: a copy
+// that brings none leaves none.
+func (in *integrator) keepExtra(ctx context.Context, table string, r bufferRow) error {
+	if r.extra.Valid && r.extra.String != "{}" {
+		in.extrasKept = true
+		_, err := in.tx.ExecContext(ctx, `INSERT OR REPLACE INTO legacy_extra (table_name, record_id, fields) VALUES (?, ?, ?)`,
+			table, r.recordID, r.extra.String)
+		return err
+	}
+	if !in.extrasKept {
+		return nil // none kept for any record: nothing to remove
+	}
+	_, err := in.tx.ExecContext(ctx, `DELETE FROM legacy_extra WHERE table_name = ? AND record_id = ?`, table, r.recordID)
+	return err
 }
 
 // allowed returns an error wrapping errDrop, with the reason, unless the record of t in storeID that

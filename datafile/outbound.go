@@ -21,6 +21,8 @@ type OutRecord struct {
 	// StoreID is the store the record belongs to now (store data that still exists), or the store the
 	// queue entry was made for.
 	StoreID string
+	// Extra is what a client sent of the record beyond our fields (a JSON object), to be sent with it.
+	Extra json.RawMessage
 }
 
 // outAction is what to send for an entry: the record's current state, so a reader that sees several
@@ -158,10 +160,13 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 			if err := loadPayloads(ctx, q, table, chunk, payloads); err != nil {
 				return err
 			}
+			if err := loadExtras(ctx, q, table, chunk, payloads); err != nil {
+				return err
+			}
 		}
 		for _, i := range indexes {
 			p, ok := payloads[out[i].RecordID]
-			out[i].Action, out[i].Data = outAction(out[i].Action, ok), p.data
+			out[i].Action, out[i].Data, out[i].Extra = outAction(out[i].Action, ok), p.data, p.extra
 			if ok && p.storeID != "" {
 				out[i].StoreID = p.storeID
 			}
@@ -173,6 +178,26 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 type payload struct {
 	data    json.RawMessage
 	storeID string
+	extra   json.RawMessage
+}
+
+// loadExtras adds to the payloads loaded what clients sent of those records beyond our fields.
+func loadExtras(ctx context.Context, q dbtx, table string, ids []string, into map[string]payload) error {
+	args := []any{table}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return queryEach(ctx, q, func(rows *sql.Rows) error {
+		var id, fields string
+		if err := rows.Scan(&id, &fields); err != nil {
+			return err
+		}
+		if p, ok := into[id]; ok {
+			p.extra = json.RawMessage(fields)
+			into[id] = p
+		}
+		return nil
+	}, `SELECT record_id, fields FROM legacy_extra WHERE table_name = ? AND record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...)
 }
 
 func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into map[string]payload) error {

@@ -152,6 +152,12 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 
 // checkPushed decides whether a remote may write a pushed record at all.
 func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) (code, msg string, err error) {
+	if r.Unreadable != "" {
+		if code, msg := checkEnvelope(r); code != "" {
+			return code, msg, nil
+		}
+		return parkUnreadable, r.Unreadable, nil
+	}
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
@@ -160,7 +166,7 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 		if code, msg := checkEnvelope(r); code != "" {
 			return code, msg, nil
 		}
-		return parkUnreadable, fmt.Sprintf("table %q is not one this server integrates", r.Table), nil
+		return parkUnreadable, fmt.Sprintf("table %q is not one this server keeps", r.Table), nil
 	}
 	if t.Kind == Master {
 		o, err := mayWrite(ctx, look, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})

@@ -11,6 +11,12 @@ type InRecord struct {
 	RecordID  string
 	Action    string // insert, update, delete or merge
 	Data      json.RawMessage
+	// Extra is what the sender sent of the record beyond our fields (a JSON object), kept with it.
+	Extra json.RawMessage
+	// Unreadable, when set, says why the record as sent is not one of ours (a table, type or value this
+	// project does not keep); Table and Data are then as sent. Central keeps such a record for an
+	// administrator; it is never written.
+	Unreadable string
 
 	// checked is the record as checkPushed decoded and normalised it, so that writing it does not decode
 	// it a second time.

@@ -135,3 +135,64 @@ func (l *lookups) checkIDFree(ctx context.Context, t *Table, id string) error {
 	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("id %q is already used in table %s", id, other),
 		Hint: "a record's id is unique across all tables, not only within its own; give this one another id"}
 }
+
+// LegacyLookup answers what translating records to and from mSupply's legacy shapes needs of this
+// datafile, remembering each answer: a page of records asks about the same few items and invoices again
+// and again.
+type LegacyLookup struct {
+	ctx     context.Context
+	q       queryer
+	answers map[[2]string]string
+	// Pending are invoices met earlier in the batch being received, by id, with their store and type, for
+	// the lines that follow them before they are written.
+	Pending map[string][2]string
+}
+
+// LegacyLookup returns a lookup over this datafile as it stands now.
+func (db *DB) LegacyLookup(ctx context.Context) *LegacyLookup {
+	return &LegacyLookup{ctx: ctx, q: db.conn(), answers: map[[2]string]string{}, Pending: map[string][2]string{}}
+}
+
+func (l *LegacyLookup) answer(kind, id, query string) (string, error) {
+	key := [2]string{kind, id}
+	if v, ok := l.answers[key]; ok {
+		return v, nil
+	}
+	var v string
+	err := l.q.QueryRowContext(l.ctx, query, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	if err != nil {
+		return "", err
+	}
+	l.answers[key] = v
+	return v, nil
+}
+
+// ItemName is an item's name; "" when there is no such item.
+func (l *LegacyLookup) ItemName(id string) (string, error) {
+	return l.answer("item", id, `SELECT name FROM item WHERE id = ?`)
+}
+
+// InvoiceType is an invoice's type; "" when unknown.
+func (l *LegacyLookup) InvoiceType(id string) (string, error) {
+	if p, ok := l.Pending[id]; ok {
+		return p[1], nil
+	}
+	return l.answer("invoice type", id, `SELECT type FROM invoice WHERE id = ?`)
+}
+
+// InvoiceStore is the store an invoice belongs to; "" when unknown.
+func (l *LegacyLookup) InvoiceStore(id string) (string, error) {
+	if p, ok := l.Pending[id]; ok {
+		return p[0], nil
+	}
+	return l.answer("invoice store", id, `SELECT store_id FROM invoice WHERE id = ?`)
+}
+
+// StoreNameID is the id of the name that stands for a store, the first made if there are several; ""
+// when there is none.
+func (l *LegacyLookup) StoreNameID(id string) (string, error) {
+	return l.answer("store name", id, `SELECT id FROM name WHERE store_id = ? ORDER BY rowid LIMIT 1`)
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
+	"github.com/msupply-foundation/msupply-sync/legacy"
 	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
@@ -322,8 +323,8 @@ func keys(m map[string]json.RawMessage) []string {
 }
 
 // centralTables are the tables central_records may carry: master data, sites and stores.
-var centralTables = map[string]bool{"site": true, "store": true, "item": true, "name": true, "master_list": true, "master_list_line": true,
-	"unit": true, "currency": true, "name_store_join": true, "master_list_name_join": true}
+var centralTables = map[string]bool{"site": true, "store": true, "item": true, "name": true, "list_master": true, "list_master_line": true,
+	"unit": true, "currency": true, "name_store_join": true, "list_master_name_join": true}
 
 // checkCentralPage checks a 200 answer to central_records: master data only, after the cursor, in order.
 func (s *twoSites) checkCentralPage(tb testing.TB, body []byte, after int64, limit int) CentralBatch {
@@ -365,18 +366,28 @@ func (s *twoSites) checkQueuePage(tb testing.TB, body []byte, limit int) QueuedB
 		if centralTables[r.TableName] {
 			tb.Fatalf("North's queue holds master data: %s %s", r.TableName, r.RecordID)
 		}
+		ours, ok := legacy.OurTable(r.TableName)
+		if !ok {
+			tb.Fatalf("North's queue holds a %s record, a table of no form of ours", r.TableName)
+		}
 		for _, sr := range southRecords {
-			if r.TableName == sr.table && r.RecordID == sr.id {
+			if ours == sr.table && r.RecordID == sr.id {
 				tb.Fatalf("North's queue names South's %s %s", sr.table, sr.id)
 			}
 		}
 		if r.Action == "delete" {
 			continue
 		}
+		// Legacy names the store store_ID; an invoice line's, which legacy does not name, goes as store_id.
 		var data struct {
-			StoreID string `json:"store_id"`
+			StoreID       string `json:"store_id"`
+			LegacyStoreID string `json:"store_ID"`
 		}
-		if err := json.Unmarshal(r.RecordData, &data); err != nil || !s.isNorthStore(data.StoreID) {
+		err := json.Unmarshal(r.RecordData, &data)
+		if data.StoreID == "" {
+			data.StoreID = data.LegacyStoreID
+		}
+		if err != nil || !s.isNorthStore(data.StoreID) {
 			tb.Fatalf("North's queue sent a %s of store %q: %s", r.TableName, data.StoreID, r.RecordData)
 		}
 	}

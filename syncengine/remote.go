@@ -26,6 +26,7 @@ type RemoteDatafile interface {
 	SetRequestSize(ctx context.Context, n int) error
 	StartRun(ctx context.Context, kind string) (*datafile.RunLog, error)
 	SaveRun(ctx context.Context, r *datafile.RunLog, finished bool) error
+	LegacyLookup(ctx context.Context) *datafile.LegacyLookup
 }
 
 // Step names, as progress reports them.
@@ -296,8 +297,13 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			run.PushTotal = max(run.PushTotal, run.PushDone+int64(len(recs))+pending.Remaining)
 			// As open-mSupply's client does, queueLength counts this batch too.
 			batch := QueuedBatch{QueueLength: pending.Remaining + int64(len(recs)), Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
+			look := r.DB.LegacyLookup(ctx)
 			for _, rec := range recs {
-				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+				wire, err := toWire(rec, look)
+				if err != nil {
+					return PushResponse{}, err
+				}
+				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: wire})
 			}
 			resp, err := r.Client.Push(ctx, batch)
 			if err == nil && len(pending.HandedOver) > 0 {
@@ -366,12 +372,13 @@ func (r *Remote) fetchPage(ctx context.Context, cursor int64, size int) fetchedP
 		return page
 	}
 	page.records = make([]datafile.InRecord, 0, len(batch.Data))
+	look := r.DB.LegacyLookup(ctx)
 	for _, rec := range batch.Data {
 		if rec.ID <= cursor {
 			page.err = fmt.Errorf("pull master data: the server sent cursor %d, not after %d", rec.ID, cursor)
 			return page
 		}
-		page.records = append(page.records, fromWire("", rec.SyncRecord))
+		page.records = append(page.records, fromWire("", rec.SyncRecord, look))
 		page.next = max(page.next, rec.ID)
 	}
 	datafile.Prepare(page.records)
@@ -458,8 +465,9 @@ func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, er
 		}
 		recs := make([]datafile.InRecord, 0, len(batch.Data))
 		ids := make([]string, 0, len(batch.Data))
+		look := r.DB.LegacyLookup(ctx)
 		for _, rec := range batch.Data {
-			recs = append(recs, fromWire(rec.SyncOutID, rec.SyncRecord))
+			recs = append(recs, fromWire(rec.SyncOutID, rec.SyncRecord, look))
 			ids = append(ids, rec.SyncOutID)
 		}
 		ir, err := r.DB.IntegrateBatch(ctx, datafile.CentralSiteID, recs, 0)

@@ -44,6 +44,7 @@ type CentralDatafile interface {
 	ReceivePush(ctx context.Context, siteID int64, records []datafile.InRecord, remaining int64, handedOver []string) (datafile.PushResult, error)
 	RetryParked(ctx context.Context) (datafile.IntegrationResult, error)
 	ParkRecords(ctx context.Context, siteID int64, records []datafile.InRecord, reason string) (int, error)
+	LegacyLookup(ctx context.Context) *datafile.LegacyLookup
 }
 
 // SiteAuthStore is what authenticating a site needs of the central datafile.
@@ -440,8 +441,13 @@ func (s *Server) handleCentralRecords(w http.ResponseWriter, r *http.Request, si
 		return err
 	}
 	batch := CentralBatch{MaxCursor: maxCursor, Data: make([]CentralRecord, 0, len(recs))}
+	look := s.db.LegacyLookup(r.Context())
 	for _, rec := range recs {
-		batch.Data = append(batch.Data, CentralRecord{ID: rec.Cursor, SyncRecord: toWire(rec)})
+		wire, err := toWire(rec, look)
+		if err != nil {
+			return err
+		}
+		batch.Data = append(batch.Data, CentralRecord{ID: rec.Cursor, SyncRecord: wire})
 	}
 	s.answerPull(w, "central", len(recs), batch)
 	return nil
@@ -469,8 +475,13 @@ func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site au
 		}
 	}
 	batch := QueuedBatch{QueueLength: total, Data: make([]QueuedRecord, 0, len(recs))}
+	look := s.db.LegacyLookup(r.Context())
 	for _, rec := range recs {
-		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+		wire, err := toWire(rec, look)
+		if err != nil {
+			return err
+		}
+		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: wire})
 	}
 	s.answerPull(w, "queue", len(recs), batch)
 	return nil
@@ -530,8 +541,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, site authent
 	}
 	defer s.unlockSite(site.ID)
 	records := make([]datafile.InRecord, 0, len(batch.Data))
+	look := s.db.LegacyLookup(r.Context())
 	for _, rec := range batch.Data {
-		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord))
+		records = append(records, fromWire(rec.SyncOutID, rec.SyncRecord, look))
 	}
 	prepareInParallel(records)
 	// queueLength counts the batch it comes with: what is left after it is what the site has still to send.

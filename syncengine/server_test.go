@@ -460,8 +460,13 @@ func pushOnce(t *testing.T, r *testRemote) QueuedBatch {
 		t.Fatalf("pending: %v %v", recs, err)
 	}
 	batch := QueuedBatch{}
+	look := r.db.LegacyLookup(ctx)
 	for _, rec := range recs {
-		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: toWire(rec)})
+		wire, err := toWire(rec, look)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: wire})
 	}
 	if _, err := r.client.Push(ctx, batch); err != nil {
 		t.Fatal(err)

@@ -146,7 +146,9 @@ func (s *Server) handleV6Push(r *http.Request, req V6Request, site authenticated
 	defer s.unlockSite(site.ID)
 	records := make([]datafile.InRecord, 0, len(req.Batch.Records))
 	for _, rec := range req.Batch.Records {
-		records = append(records, fromWire("", rec.Record))
+		// Kept as sent: these are open-mSupply's own tables, which have no form of ours.
+		records = append(records, datafile.InRecord{Table: rec.Record.TableName, RecordID: rec.Record.RecordID,
+			Action: strings.ToLower(rec.Record.Action), Data: rec.Record.RecordData})
 	}
 	reason := "sent to the open-mSupply central server (sync v6), which this server is not"
 	parked, err := s.db.ParkRecords(r.Context(), site.ID, records, reason)
