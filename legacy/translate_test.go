@@ -117,10 +117,10 @@ func richRecord(table string, ours Record) Record {
 			rec[name] = 3600.0
 		case strings.HasPrefix(format, "integer"):
 			rec[name] = 3.0
-		case strings.HasPrefix(format, "date"):
-			rec[name] = "2024-02-03"
 		case strings.HasPrefix(format, "datetime"):
 			rec[name] = "2024-02-03T04:05:06.123456"
+		case strings.HasPrefix(format, "date"):
+			rec[name] = "2024-02-03"
 		case strings.HasPrefix(format, "object"):
 			rec[name] = map[string]any{"charges_local_currency": 1.5}
 		case strings.HasPrefix(format, "any JSON"):
@@ -232,7 +232,7 @@ func TestOnlyWhatIsKeptHereTranslates(t *testing.T) {
 		{"transact", Record{"mode": "dispensary"}, "prescriptions are not kept here"},
 		{"transact", Record{"status": "NW"}, "field status: NW is not a status kept here"},
 		{"transact", Record{"om_status": "LOST"}, `field om_status: "LOST" is not a status`},
-		{"transact", Record{"entry_date": "31/01/2024"}, "field entry_date"},
+		{"transact", Record{"entry_date": "31/01/2024", "om_created_datetime": ""}, "field entry_date"},
 		{"transact", Record{"their_ref": 7.0}, "field their_ref: must be a string"},
 		{"name", Record{"type": "patient"}, "names of type patient are not kept here"},
 		{"trans_line", Record{"type": "placeholder"}, "invoice lines of type placeholder"},

@@ -83,6 +83,8 @@ func checker(format string) func(any) error {
 		}
 	case strings.HasPrefix(format, "integer"):
 		base = isInteger
+	case strings.HasPrefix(format, "datetime"):
+		base = isZonelessDateTime
 	case strings.HasPrefix(format, `date "YYYY-MM-DD" exactly`):
 		return func(v any) error { return isDate(v, false) }
 	case strings.HasPrefix(format, "date"):
@@ -92,8 +94,6 @@ func checker(format string) func(any) error {
 			}
 			return isDate(v, true)
 		}
-	case strings.HasPrefix(format, "datetime"):
-		base = isZonelessDateTime
 	case strings.HasPrefix(format, "enum"), strings.HasPrefix(format, `"`):
 		values := map[string]bool{}
 		head, _, _ := strings.Cut(format, ";")

@@ -71,6 +71,8 @@ func TestCheckFindsWhatOpenMSupplyRefuses(t *testing.T) {
 		{"transact", "invoice_num", 1.5},
 		{"transact", "currency_rate", nil},
 		{"transact", "om_created_datetime", "2024-01-31T13:04:06Z"},
+		{"transact", "om_created_datetime", "2024-01-31 13:04:06"},
+		{"transact", "om_status", "RECEIVED"},
 		{"transact", "confirm_date", "2024-01-31T00:00:00Z"},
 		{"item", "item_name", nil},
 		{"item", "is_vaccine", 0.0},
