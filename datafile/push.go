@@ -174,6 +174,14 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 			return "", "", err
 		}
 		if o.verdict != writeAllowed {
+			if t.Name == "name_store_join" {
+				// open-mSupply pushes the joins of its stores' names as a matter of course: refused, they
+				// would be lost, so central keeps them for an administrator, unwritten.
+				if code, msg := checkEnvelope(r); code != "" {
+					return code, msg, nil
+				}
+				return parkUnreadable, o.err.Message + "; kept for an administrator", nil
+			}
 			return RejectMasterData, o.err.Message, nil
 		}
 	}

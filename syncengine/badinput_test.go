@@ -144,6 +144,7 @@ func TestBadRecordsAreRefusedOrParked(t *testing.T) {
 		{"master data: item", "item", "item-9", "insert", `{"id":"item-9","name":"x"}`, datafile.RejectMasterData},
 		{"master data: name", "name", "name-1", "delete", "", datafile.RejectMasterData},
 		{"master data: master list line", "master_list_line", "mll-1", "update", `{"id":"mll-1","master_list_id":"ml-1","item_id":"item-2"}`, datafile.RejectMasterData},
+		{"master data open-mSupply pushes: name_store_join", "name_store_join", "nsj-1", "update", `{"id":"nsj-1","name_id":"name-1","store_id":"` + ns + `","is_active":false}`, datafile.ParkedCode},
 		{"master data: site", "site", "2", "update", `{"id":2,"name":"x","type":"mobile"}`, datafile.RejectMasterData},
 		{"master data: store", "store", ns, "update", `{"id":"` + ns + `","code":"x","name":"x","site_id":1}`, datafile.RejectMasterData},
 		// Referring to a record that is not there is not refused: the record may simply not have arrived
