@@ -164,6 +164,11 @@ func (b *bench) targets() []string {
 			out = append(out, fmt.Sprintf("Initial sync of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 3),
 				b.cpuRatio(big.syncRes.CPU, big.syncServerCPU, big.items, big.items)))
 		}
+		if wall := big.syncRes.Wall.Seconds(); wall > 0 && big.translateSecs > 0 {
+			share := big.translateSecs / wall
+			out = append(out, fmt.Sprintf("Translation to the legacy wire and back, for the initial sync of %s: %.2f s on one core, %.1f%% of that sync's %.2f s (target ≤ 15%%: %s)",
+				label(big), big.translateSecs, 100*share, wall, metText(share <= 0.15)))
+		}
 		out = append(out, memTarget("remote", big.syncRes.MaxRSS, small.syncRes.MaxRSS, big.items, small.items))
 		out = append(out, memTarget("central server", big.syncServerPeak, small.syncServerPeak, big.items, small.items))
 		for _, p := range uniq(small, big) {

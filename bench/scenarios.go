@@ -296,6 +296,8 @@ type pipelineResult struct {
 	syncServerCPU  float64
 	syncWire       wireStats
 	verifySecs     float64
+	// translateSecs is what translating the same items to the legacy wire and back costs on one core.
+	translateSecs float64
 
 	idleWalls    []float64
 	idleRequests []int
@@ -388,6 +390,14 @@ func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int
 		secs: p.syncRes.Wall.Seconds(), rawN: items, maxRatio: b.targetIf(label, 3),
 		cpu: fmt.Sprintf("%.2f (server %.2f)", p.syncRes.CPU, p.syncServerCPU), others: others,
 		rss: fmt.Sprintf("%s (server %s)", mb(p.syncRes.MaxRSS), mb(p.syncServerPeak)), target: b.targetText(label, "≤ 3× raw")})
+
+	b.logf("translation of %s items to the legacy wire and back, in this process", sz)
+	if p.translateSecs, err = translation(items); err != nil {
+		return nil, fmt.Errorf("translation: %w", err)
+	}
+	b.rows = append(b.rows, row{scenario: "translation alone: the initial sync's records to legacy shapes and back, one core, in-process", records: items,
+		secs: p.translateSecs, rawN: items, cpu: "—", others: -1, rss: "—", target: "≤ 15% of the initial sync",
+		result: fmt.Sprintf("%s: %.1f%% of the initial sync's time", metText(p.translateSecs <= 0.15*p.syncRes.Wall.Seconds()), 100*p.translateSecs/p.syncRes.Wall.Seconds())})
 
 	vstart := time.Now()
 	cc, err := b.checksum(ctx, central)

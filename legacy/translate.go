@@ -1,7 +1,6 @@
 package legacy
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -207,7 +206,12 @@ func (t *translator) isDefault(key string, v any) bool {
 	if !ok {
 		return false
 	}
-	a, errA := json.Marshal(d)
-	b, errB := json.Marshal(v)
-	return errA == nil && errB == nil && string(a) == string(b)
+	switch d := d.(type) {
+	case int:
+		n, ok := v.(float64)
+		return ok && n == float64(d)
+	case string, bool:
+		return v == d
+	}
+	return false
 }

@@ -1,9 +1,10 @@
 package syncengine
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
 	"github.com/msupply-foundation/msupply-sync/legacy"
