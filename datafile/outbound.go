@@ -21,6 +21,9 @@ type OutRecord struct {
 	// StoreID is the store the record belongs to now (store data that still exists), or the store the
 	// queue entry was made for.
 	StoreID string
+	// Values are the fields of a record of a synced table, as Record holds them; Data is nil then. Sent
+	// on the wire in another shape, they are not encoded here only to be decoded again.
+	Values map[string]any
 	// Extra is what a client sent of the record beyond our fields (a JSON object), to be sent with it.
 	Extra json.RawMessage
 }
@@ -166,7 +169,7 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 		}
 		for _, i := range indexes {
 			p, ok := payloads[out[i].RecordID]
-			out[i].Action, out[i].Data, out[i].Extra = outAction(out[i].Action, ok), p.data, p.extra
+			out[i].Action, out[i].Data, out[i].Values, out[i].Extra = outAction(out[i].Action, ok), p.data, p.values, p.extra
 			if ok && p.storeID != "" {
 				out[i].StoreID = p.storeID
 			}
@@ -177,6 +180,7 @@ func fillPayloads(ctx context.Context, q dbtx, out []OutRecord) error {
 
 type payload struct {
 	data    json.RawMessage
+	values  map[string]any
 	storeID string
 	extra   json.RawMessage
 }
@@ -242,8 +246,7 @@ func loadPayloads(ctx context.Context, q dbtx, table string, ids []string, into 
 		if err != nil {
 			return err
 		}
-		data, err := rec.MarshalJSON()
-		into[rec.ID()] = payload{data: data, storeID: rec.StoreID()}
-		return err
+		into[rec.ID()] = payload{values: rec.Values, storeID: rec.StoreID()}
+		return nil
 	}, `SELECT `+strings.Join(t.Columns(), ", ")+` FROM `+t.Name+` WHERE id IN `+in, args...)
 }

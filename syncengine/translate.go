@@ -26,11 +26,18 @@ func toWire(r datafile.OutRecord, look legacy.Lookup) (SyncRecord, error) {
 	}
 	if !translated || r.Action == "merge" {
 		rec.RecordData = r.Data
+		if rec.RecordData == nil && r.Values != nil {
+			var err error
+			rec.RecordData, err = json.Marshal(r.Values)
+			return rec, err
+		}
 		return rec, nil
 	}
-	var ours, extra legacy.Record
-	if err := json.Unmarshal(r.Data, &ours); err != nil {
-		return rec, fmt.Errorf("%s %s: %w", r.Table, r.RecordID, err)
+	ours, extra := legacy.Record(r.Values), legacy.Record(nil)
+	if ours == nil {
+		if err := json.Unmarshal(r.Data, &ours); err != nil {
+			return rec, fmt.Errorf("%s %s: %w", r.Table, r.RecordID, err)
+		}
 	}
 	if len(r.Extra) > 0 {
 		if err := json.Unmarshal(r.Extra, &extra); err != nil {
