@@ -19,6 +19,13 @@ const (
 	PathAcknowledgedRecords = "/sync/v5/acknowledged_records"
 )
 
+// API paths of the three calls open-mSupply makes to an open-mSupply central server (v6.go).
+const (
+	PathV6Pull       = "/central/sync/pull"
+	PathV6Push       = "/central/sync/push"
+	PathV6SiteStatus = "/central/sync/site_status"
+)
+
 // Headers every request carries.
 const (
 	HeaderHardwareID = "msupply-site-uuid"

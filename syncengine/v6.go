@@ -16,20 +16,14 @@ import (
 // itself and answers the three calls a cycle makes: nothing to pull, never integrating, and a push that
 // central keeps. The tables that travel that way are open-mSupply's own (vaccinations, asset logs, ...);
 // this server does not model them, so what is pushed is parked for an administrator, never dropped.
-const (
-	PathV6Pull       = "/central/sync/pull"
-	PathV6Push       = "/central/sync/push"
-	PathV6SiteStatus = "/central/sync/site_status"
-)
 
-// V6Settings are the v5 credentials a v6 request carries in its body, in place of headers.
+// V6Settings are the v5 credentials a v6 request carries in its body, in place of headers (with the app's
+// name and version, and the server URL, which are not read).
 type V6Settings struct {
 	Username       string `json:"username"`
 	PasswordSha256 string `json:"passwordSha256"`
 	SiteUUID       string `json:"siteUuid"`
 	SyncVersion    string `json:"syncVersion"`
-	AppName        string `json:"appName"`
-	AppVersion     string `json:"appVersion"`
 }
 
 // V6Request is the body of the three v6 calls; each uses its own part of it.
