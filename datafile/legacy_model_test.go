@@ -93,3 +93,29 @@ func TestStoreHasAName(t *testing.T) {
 		t.Errorf("the store's name outlived it: %v", err)
 	}
 }
+
+// TestTransferNeedsTheNameVisible: an invoice made out to another store's name is a transfer to that store,
+// refused unless a name_store_join lets the invoicing store deal with that name.
+func TestTransferNeedsTheNameVisible(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	warehouse := mustAddStore(t, db, "WH", "")
+	clinic := mustAddStore(t, db, "CL", "")
+	if warehouse.NameID == "" || clinic.NameID == "" {
+		t.Fatalf("stores without names: %+v %+v", warehouse, clinic)
+	}
+	shipment := `{"id":"ci-1","store_id":"` + warehouse.ID + `","name_id":"` + clinic.NameID + `","type":"customer_invoice"}`
+	_, err := db.PutRecords(ctx, "invoice", objects(t, shipment))
+	wantCode(t, err, datafile.ECONFLICT)
+	wantErrContains(t, err, `field name_id: name "`+clinic.NameID+`" stands for store CL, which this invoice's store may not deal with`)
+	mustPut(t, db, "name_store_join", `{"id":"nsj-1","name_id":"`+clinic.NameID+`","store_id":"`+warehouse.ID+`","is_customer":true}`)
+	mustPut(t, db, "invoice", shipment)
+	// A join made inactive hides the name again; an invoice to an ordinary name needs no join.
+	mustPut(t, db, "name_store_join", `{"id":"nsj-1","is_active":false}`)
+	_, err = db.PutRecords(ctx, "invoice", objects(t, `{"id":"ci-2","store_id":"`+warehouse.ID+`","name_id":"`+clinic.NameID+`","type":"customer_invoice"}`))
+	wantCode(t, err, datafile.ECONFLICT)
+	mustPut(t, db, "name", `{"id":"name-sup","name":"Supplier","is_supplier":true}`)
+	mustPut(t, db, "invoice", `{"id":"si-1","store_id":"`+warehouse.ID+`","name_id":"name-sup","type":"supplier_invoice"}`)
+	if stores, err := db.Stores(ctx, ""); err != nil || len(stores) != 2 || stores[0].NameID == "" {
+		t.Errorf("store list without names: %+v %v", stores, err)
+	}
+}

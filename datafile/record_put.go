@@ -162,7 +162,7 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 	if err := w.look.checkRefs(ctx, rec); err != nil {
 		return "", err
 	}
-	if err := checkMasterRules(ctx, w.look.q, rec); err != nil {
+	if err := checkRecordRules(ctx, w.look.q, rec); err != nil {
 		return "", err
 	}
 	if err := rs.write(ctx, rec); err != nil {
@@ -191,7 +191,7 @@ func (w writer) putNew(ctx context.Context, rs *recordStore, raw map[string]any)
 	if err := w.numberInvoice(ctx, rec, raw); err != nil {
 		return false, err
 	}
-	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil || checkMasterRules(ctx, w.look.q, rec) != nil {
+	if w.checkOwnership(ctx, t, rec.StoreID()) != nil || w.look.checkLineStore(ctx, rec) != nil || checkRecordRules(ctx, w.look.q, rec) != nil {
 		return false, nil
 	}
 	taken, err := rs.insertNew(ctx, rec)

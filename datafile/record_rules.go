@@ -11,12 +11,15 @@ import (
 // input, and doubles that large lose the units that stock counts are made of.
 const MaxNumber = 1e12
 
-// checkMasterRules refuses master data that no one could use, written here by a person or a script: an
-// item with neither name nor code, an item code another item has (compared without case, as store and
-// site codes are), and a master list holding the same item twice. Records received by sync are not
-// checked: central is where master data is written, and a remote keeps what central holds.
-func checkMasterRules(ctx context.Context, tx queryer, rec Record) error {
+// checkRecordRules refuses records that no one could use, written here by a person or a script: an item
+// with neither name nor code, an item code another item has (compared without case, as store and site
+// codes are), a master list holding the same item twice, a second home currency, a name joined to a store
+// twice, and an invoice to another store that the invoicing store may not deal with. Records received by
+// sync are not checked: each was checked where it was written, and a site keeps what that site wrote.
+func checkRecordRules(ctx context.Context, tx queryer, rec Record) error {
 	switch rec.Table.Name {
+	case "invoice":
+		return checkTransferVisible(ctx, tx, rec)
 	case "item":
 		code, _ := rec.Values["code"].(string)
 		name, _ := rec.Values["name"].(string)
@@ -77,4 +80,25 @@ func checkMasterRules(ctx context.Context, tx queryer, rec Record) error {
 		}
 	}
 	return nil
+}
+
+// checkTransferVisible refuses an invoice made out to the name of another store (a transfer to that store)
+// when no active name_store_join lets the invoicing store deal with that name.
+func checkTransferVisible(ctx context.Context, tx queryer, rec Record) error {
+	nameID, _ := rec.Values["name_id"].(string)
+	var toStore, toCode string
+	err := tx.QueryRowContext(ctx, `SELECT store.id, store.code FROM name JOIN store ON store.id = name.store_id WHERE name.id = ?`, nameID).Scan(&toStore, &toCode)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && toStore == rec.StoreID() {
+		return nil // not a transfer
+	}
+	if err != nil {
+		return err
+	}
+	var visible bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM name_store_join WHERE name_id = ? AND store_id = ? AND is_active = 1)`,
+		nameID, rec.StoreID()).Scan(&visible); err != nil || visible {
+		return err
+	}
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("field name_id: name %q stands for store %s, which this invoice's store may not deal with", nameID, toCode),
+		Hint: fmt.Sprintf(`on the central server, join the name to the store: msupply-sync record put name_store_join '{"name_id":%q,"store_id":%q,"is_customer":true}'`, nameID, rec.StoreID())}
 }

@@ -20,14 +20,18 @@ type Store struct {
 	// MovingToSiteID is the site the store moves to once its site has handed it over; nil when it is not
 	// moving.
 	MovingToSiteID *int64 `json:"moving_to_site_id"`
+	// NameID is the name that stands for the store (the first made, if there are several): what an invoice
+	// to the store is made out to. Empty on a remote until central has sent it.
+	NameID string `json:"name_id"`
 }
 
-const storeColumns = `id, code, name, site_id, moving_to_site_id`
+const storeColumns = `id, code, name, site_id, moving_to_site_id,
+	coalesce((SELECT name.id FROM name WHERE name.store_id = store.id ORDER BY name.rowid LIMIT 1), '')`
 
 func scanStore(row scanner) (Store, error) {
 	var s Store
 	var moving sql.NullInt64
-	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID, &moving)
+	err := row.Scan(&s.ID, &s.Code, &s.Name, &s.SiteID, &moving, &s.NameID)
 	if moving.Valid {
 		s.MovingToSiteID = &moving.Int64
 	}
@@ -122,7 +126,8 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 		}
 		// The name that stands for the store: what its invoices to other stores are made out to, and what
 		// open-mSupply needs to take the store in.
-		_, err = tx.ExecContext(ctx, `INSERT INTO name (id, code, name, store_id) VALUES (?, ?, ?, ?)`, uuid.NewString(), st.Code, st.Name, st.ID)
+		st.NameID = uuid.NewString()
+		_, err = tx.ExecContext(ctx, `INSERT INTO name (id, code, name, store_id) VALUES (?, ?, ?, ?)`, st.NameID, st.Code, st.Name, st.ID)
 		return err
 	})
 	return st, err
