@@ -190,9 +190,3 @@ func (l *LegacyLookup) InvoiceStore(id string) (string, error) {
 	}
 	return l.answer("invoice store", id, `SELECT store_id FROM invoice WHERE id = ?`)
 }
-
-// StoreNameID is the id of the name that stands for a store, the first made if there are several; ""
-// when there is none.
-func (l *LegacyLookup) StoreNameID(id string) (string, error) {
-	return l.answer("store name", id, `SELECT id FROM name WHERE store_id = ? ORDER BY rowid LIMIT 1`)
-}

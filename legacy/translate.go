@@ -17,8 +17,6 @@ type Lookup interface {
 	InvoiceType(invoiceID string) (string, error)
 	// InvoiceStore is the store an invoice belongs to; "" when unknown.
 	InvoiceStore(invoiceID string) (string, error)
-	// StoreNameID is the id of the name that stands for a store; "" when there is none.
-	StoreNameID(storeID string) (string, error)
 }
 
 type fieldKind int

@@ -15,19 +15,17 @@ import (
 
 // fixedLookup answers from maps what a datafile would.
 type fixedLookup struct {
-	items, invoiceTypes, invoiceStores, storeNames map[string]string
+	items, invoiceTypes, invoiceStores map[string]string
 }
 
 func (l fixedLookup) ItemName(id string) (string, error)     { return l.items[id], nil }
 func (l fixedLookup) InvoiceType(id string) (string, error)  { return l.invoiceTypes[id], nil }
 func (l fixedLookup) InvoiceStore(id string) (string, error) { return l.invoiceStores[id], nil }
-func (l fixedLookup) StoreNameID(id string) (string, error)  { return l.storeNames[id], nil }
 
 var look = fixedLookup{
 	items:         map[string]string{"item-1": "Paracetamol 500mg"},
 	invoiceTypes:  map[string]string{"inv-1": "customer_invoice", "inv-2": "supplier_invoice"},
 	invoiceStores: map[string]string{"inv-1": "store-1", "inv-2": "store-1"},
-	storeNames:    map[string]string{"store-1": "name-store-1"},
 }
 
 // ourRecords are full records of every table of ours, as the datafile reads them.
@@ -40,7 +38,7 @@ var ourRecords = map[string]Record{
 	"master_list_line":      {"id": "mll-1", "master_list_id": "ml-1", "item_id": "item-1"},
 	"name_store_join":       {"id": "nsj-1", "name_id": "name-1", "store_id": "store-1", "is_customer": true, "is_supplier": false, "is_active": false},
 	"master_list_name_join": {"id": "mlnj-1", "master_list_id": "ml-1", "name_id": "name-store-1"},
-	"store":                 {"id": "store-1", "code": "N1", "name": "North One", "site_id": 2.0, "moving_to_site_id": nil},
+	"store":                 {"id": "store-1", "code": "N1", "name_id": "name-store-1", "name": "North One", "site_id": 2.0, "moving_to_site_id": nil},
 	"invoice": {"id": "inv-1", "store_id": "store-1", "name_id": "name-1", "type": "customer_invoice", "status": "confirmed",
 		"their_ref": "PO-7", "created_at": "2026-01-31T13:04:06Z", "invoice_number": 12.0},
 	"invoice_line": {"id": "line-1", "invoice_id": "inv-1", "store_id": "store-1", "item_id": "item-1", "batch": "B1",
