@@ -57,12 +57,23 @@ type translator struct {
 	// tidyExtra drops extras that toLegacy would make again from ours just as they are, and writes the
 	// rest in the forms open-mSupply reads, where it pushes another.
 	tidyExtra func(ours, extra Record)
+
+	// remade are the legacy keys made again from our fields on the way out, so not kept as extras: those
+	// of fields, oursOnly and derived, gathered once by register.
+	remade map[string]bool
 }
 
 var translators = map[string]*translator{} // by our table name
 var byLegacy = map[string]*translator{}    // by legacy table name
 
 func register(t *translator) *translator {
+	t.remade = map[string]bool{}
+	for _, f := range t.fields {
+		t.remade[f.legacy] = true
+	}
+	for _, k := range append(slices.Clone(t.oursOnly), t.derived...) {
+		t.remade[k] = true
+	}
 	translators[t.ours] = t
 	byLegacy[t.legacy] = t
 	return t
@@ -176,18 +187,8 @@ func FromLegacy(legacyTable string, in Record, look Lookup) (string, Record, Rec
 		}
 	}
 	extra := Record{}
-	made := map[string]bool{}
-	for _, f := range t.fields {
-		made[f.legacy] = true
-	}
-	for _, k := range t.oursOnly {
-		made[k] = true
-	}
-	for _, k := range t.derived {
-		made[k] = true
-	}
 	for k, v := range in {
-		if !made[k] && !t.isDefault(k, v) {
+		if !t.remade[k] && !t.isDefault(k, v) {
 			extra[k] = v
 		}
 	}
