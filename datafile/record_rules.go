@@ -30,56 +30,59 @@ func checkRecordRules(ctx context.Context, tx queryer, rec Record) error {
 			return nil
 		}
 		var other, otherName string
-		err := tx.QueryRowContext(ctx, `SELECT id, name FROM item WHERE code = ? COLLATE NOCASE AND code <> '' AND id <> ? LIMIT 1`,
-			code, rec.ID()).Scan(&other, &otherName)
-		if err == nil {
-			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("field code: item %q (%s) already has the code %q", other, otherName, code),
-				Hint: "item codes must be unique, whatever their case; give this item another code, or update that item by its id"}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if found, err := another(ctx, tx,
+			`SELECT id, name FROM item WHERE code = ? COLLATE NOCASE AND code <> '' AND id <> ? LIMIT 1`,
+			[]any{code, rec.ID()}, &other, &otherName); err != nil || !found {
 			return err
 		}
+		return &Error{Code: ECONFLICT, Message: fmt.Sprintf("field code: item %q (%s) already has the code %q", other, otherName, code),
+			Hint: "item codes must be unique, whatever their case; give this item another code, or update that item by its id"}
 	case "currency":
 		if home, _ := rec.Values["is_home"].(bool); !home {
 			return nil
 		}
 		var other, code string
-		err := tx.QueryRowContext(ctx, `SELECT id, code FROM currency WHERE is_home = 1 AND id <> ? LIMIT 1`, rec.ID()).Scan(&other, &code)
-		if err == nil {
-			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("currency %q (%s) is already the home currency", other, code),
-				Hint: fmt.Sprintf(`there is one home currency: make that one not the home currency first ('{"id":%q,"is_home":false}')`, other)}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if found, err := another(ctx, tx,
+			`SELECT id, code FROM currency WHERE is_home = 1 AND id <> ? LIMIT 1`,
+			[]any{rec.ID()}, &other, &code); err != nil || !found {
 			return err
 		}
+		return &Error{Code: ECONFLICT, Message: fmt.Sprintf("currency %q (%s) is already the home currency", other, code),
+			Hint: fmt.Sprintf(`there is one home currency: make that one not the home currency first ('{"id":%q,"is_home":false}')`, other)}
 	case "name_store_join":
 		name, _ := rec.Values["name_id"].(string)
 		store, _ := rec.Values["store_id"].(string)
 		var other string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM name_store_join WHERE name_id = ? AND store_id = ? AND id <> ? LIMIT 1`,
-			name, store, rec.ID()).Scan(&other)
-		if err == nil {
-			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("name %q is already joined to store %q, in %q", name, store, other),
-				Hint: "a name is joined to a store once; update that join by its id"}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if found, err := another(ctx, tx,
+			`SELECT id FROM name_store_join WHERE name_id = ? AND store_id = ? AND id <> ? LIMIT 1`,
+			[]any{name, store, rec.ID()}, &other); err != nil || !found {
 			return err
 		}
+		return &Error{Code: ECONFLICT, Message: fmt.Sprintf("name %q is already joined to store %q, in %q", name, store, other),
+			Hint: "a name is joined to a store once; update that join by its id"}
 	case "master_list_line":
 		list, _ := rec.Values["master_list_id"].(string)
 		item, _ := rec.Values["item_id"].(string)
 		var other string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM master_list_line WHERE master_list_id = ? AND item_id = ? AND id <> ? LIMIT 1`,
-			list, item, rec.ID()).Scan(&other)
-		if err == nil {
-			return &Error{Code: ECONFLICT, Message: fmt.Sprintf("master list %q already holds item %q, in line %q", list, item, other),
-				Hint: "a master list holds each item once"}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if found, err := another(ctx, tx,
+			`SELECT id FROM master_list_line WHERE master_list_id = ? AND item_id = ? AND id <> ? LIMIT 1`,
+			[]any{list, item, rec.ID()}, &other); err != nil || !found {
 			return err
 		}
+		return &Error{Code: ECONFLICT, Message: fmt.Sprintf("master list %q already holds item %q, in line %q", list, item, other),
+			Hint: "a master list holds each item once"}
 	}
 	return nil
+}
+
+// another reads into dest the first row query finds: another record that already has what rec would
+// take. found is false when there is none.
+func another(ctx context.Context, tx queryer, query string, args []any, dest ...any) (found bool, err error) {
+	err = tx.QueryRowContext(ctx, query, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // checkTransferVisible refuses an invoice made out to the name of another store (a transfer to that store)
