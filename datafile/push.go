@@ -153,20 +153,16 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 // checkPushed decides whether a remote may write a pushed record at all.
 func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) (code, msg string, err error) {
 	if r.Unreadable != "" {
-		if code, msg := checkEnvelope(r); code != "" {
-			return code, msg, nil
-		}
-		return parkUnreadable, r.Unreadable, nil
+		code, msg := keepUnreadable(r, r.Unreadable)
+		return code, msg, nil
 	}
 	t, ok := tablesByName[r.Table]
 	if !ok {
 		if r.Table == "site" || r.Table == "store" {
 			return RejectMasterData, fmt.Sprintf("%s is master data: it is changed only on the central server", r.Table), nil
 		}
-		if code, msg := checkEnvelope(r); code != "" {
-			return code, msg, nil
-		}
-		return parkUnreadable, fmt.Sprintf("table %q is not one this server keeps", r.Table), nil
+		code, msg := keepUnreadable(r, fmt.Sprintf("table %q is not one this server keeps", r.Table))
+		return code, msg, nil
 	}
 	if t.Kind == Master {
 		o, err := mayWrite(ctx, look, writeRequest{path: pushCheck, role: RoleCentral, site: siteID, table: t})
@@ -177,10 +173,8 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 			if t.Name == "name_store_join" {
 				// open-mSupply pushes the joins of its stores' names as a matter of course: refused, they
 				// would be lost, so central keeps them for an administrator, unwritten.
-				if code, msg := checkEnvelope(r); code != "" {
-					return code, msg, nil
-				}
-				return parkUnreadable, o.err.Message + "; kept for an administrator", nil
+				code, msg := keepUnreadable(r, o.err.Message+"; kept for an administrator")
+				return code, msg, nil
 			}
 			return RejectMasterData, o.err.Message, nil
 		}
@@ -227,6 +221,15 @@ func checkPushed(ctx context.Context, look *lookups, siteID int64, r *InRecord) 
 		}
 	}
 	return "", "", nil
+}
+
+// keepUnreadable is the verdict on a record central keeps, with reason, but cannot write: parked and held,
+// unless it cannot even be kept (checkEnvelope).
+func keepUnreadable(r *InRecord, reason string) (code, msg string) {
+	if code, msg := checkEnvelope(r); code != "" {
+		return code, msg
+	}
+	return parkUnreadable, reason
 }
 
 // checkEnvelope refuses a pushed record that cannot even be kept: one with no usable table name or id, or
