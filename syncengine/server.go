@@ -270,14 +270,22 @@ func (s *Server) authed(endpoint string, h siteHandler) http.HandlerFunc {
 			err = h(rec, r, site)
 		}
 		if err != nil {
-			s.writeFailure(rec, r, endpoint, site, err)
+			s.writeFailure(rec, r, endpoint, site, err, v5ErrorBody)
 		}
 		s.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(rec.status)).Inc()
 		s.log.Debug("request", "endpoint", endpoint, "site", site.Name, "status", rec.status, "duration", time.Since(start))
 	}
 }
 
-func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint string, site authenticatedSite, err error) {
+// errorBody shapes the body of an error answer: v5's {"error": {...}}, or the v6 form.
+type errorBody func(APIError) any
+
+func v5ErrorBody(e APIError) any { return ErrorBody{Error: e} }
+
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint string, site authenticatedSite, err error, body errorBody) {
+	answer := func(status int, code, msg string, data any) {
+		writeJSON(w, status, body(APIError{Code: code, Message: msg, Data: marshalData(data)}))
+	}
 	var af *authFailure
 	var mbe *http.MaxBytesError
 	switch {
@@ -292,14 +300,14 @@ func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint s
 			}
 			s.log.Log(r.Context(), level, "sync request refused", "endpoint", endpoint, "site", name, "code", af.code, "remote_addr", r.RemoteAddr)
 		}
-		writeError(w, af.status, af.code, af.msg, af.data)
+		answer(af.status, af.code, af.msg, af.data)
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("request body over %d bytes", MaxRequestBody), nil)
+		answer(http.StatusRequestEntityTooLarge, CodeRequestTooLarge, fmt.Sprintf("request body over %d bytes", MaxRequestBody), nil)
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody is there to answer.
 	default:
 		s.log.Error("sync request failed", "endpoint", endpoint, "site", site.Name, "error", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error; the server log has details", nil)
+		answer(http.StatusInternalServerError, CodeInternal, "internal error; the server log has details", nil)
 	}
 }
 
@@ -308,7 +316,7 @@ func badRequest(format string, args ...any) error {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string, data any) {
-	writeJSON(w, status, ErrorBody{Error: APIError{Code: code, Message: msg, Data: marshalData(data)}})
+	writeJSON(w, status, v5ErrorBody(APIError{Code: code, Message: msg, Data: marshalData(data)}))
 }
 
 func marshalData(v any) json.RawMessage {

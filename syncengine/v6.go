@@ -1,7 +1,6 @@
 package syncengine
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -74,7 +73,7 @@ func (s *Server) v6Handler(endpoint string, h func(*http.Request, V6Request, aut
 			data, err = h(r, req, site)
 		}
 		if err != nil {
-			s.writeFailure(&v6ErrorWriter{rec}, r, endpoint, site, err)
+			s.writeFailure(rec, r, endpoint, site, err, v6ErrorBody)
 		} else {
 			writeJSON(rec, http.StatusOK, map[string]any{"data": data})
 		}
@@ -98,23 +97,10 @@ func v6AsV5(r *http.Request, cred V6Settings) *http.Request {
 	return r5
 }
 
-// v6ErrorWriter turns the v5 error body writeFailure writes into the v6 form, {"error": {
-// "legacyServerError": {code, message, data}}}, which is how open-mSupply reads a v5 server's error.
-type v6ErrorWriter struct{ *statusRecorder }
-
-func (w *v6ErrorWriter) Write(b []byte) (int, error) {
-	var v5 ErrorBody
-	if err := json.Unmarshal(b, &v5); err != nil {
-		return w.statusRecorder.Write(b)
-	}
-	out, err := json.Marshal(map[string]any{"error": map[string]any{"legacyServerError": v5.Error}})
-	if err != nil {
-		return 0, err
-	}
-	if _, err := w.statusRecorder.Write(append(out, '\n')); err != nil {
-		return 0, err
-	}
-	return len(b), nil
+// v6ErrorBody is an error as open-mSupply reads a v5 server's error from a v6 call: {"error":
+// {"legacyServerError": {code, message, data}}}.
+func v6ErrorBody(e APIError) any {
+	return map[string]any{"error": map[string]any{"legacyServerError": e}}
 }
 
 func (s *Server) handleV6Pull(r *http.Request, req V6Request, site authenticatedSite) (any, error) {
