@@ -24,13 +24,8 @@ func toWire(r datafile.OutRecord, look legacy.Lookup) (SyncRecord, error) {
 	if r.Action == "delete" {
 		return rec, nil
 	}
-	if !translated || r.Action == "merge" {
-		rec.RecordData = r.Data
-		if rec.RecordData == nil && r.Values != nil {
-			var err error
-			rec.RecordData, err = json.Marshal(r.Values)
-			return rec, err
-		}
+	if !translated {
+		rec.RecordData = r.Data // a site
 		return rec, nil
 	}
 	ours, extra := legacy.Record(r.Values), legacy.Record(nil)
