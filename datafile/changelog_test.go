@@ -31,6 +31,8 @@ func newCaptureFixture(t *testing.T) captureFixture {
 	mustPut(t, db, "master_list", `{"id":"base-ml","name":"Essentials"}`, `{"id":"base-ml2","name":"Extras"}`)
 	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "base-inv", "store_id": f.central.ID, "name_id": "base-name",
 		"type": "supplier_invoice", "created_at": testCreatedAt}))
+	mustPut(t, db, "requisition", obj(t, map[string]any{"id": "base-req", "store_id": f.central.ID, "name_id": "base-name",
+		"type": "request", "created_at": testCreatedAt}))
 	return f
 }
 
@@ -57,6 +59,10 @@ func (f captureFixture) recordCases(t *testing.T) []recordCase {
 			`{"id":"cap-inv","status":"confirmed"}`, f.central.ID},
 		{"invoice_line", `{"id":"cap-il","invoice_id":"base-inv","item_id":"base-item","batch":"B1","expiry":"2027-06-30","quantity":3}`,
 			`{"id":"cap-il","quantity":4.5}`, f.central.ID},
+		{"requisition", obj(t, map[string]any{"id": "cap-req", "store_id": f.central.ID, "name_id": "base-name", "type": "request", "created_at": testCreatedAt}),
+			`{"id":"cap-req","status":"sent"}`, f.central.ID},
+		{"requisition_line", `{"id":"cap-rql","requisition_id":"base-req","item_id":"base-item","requested_quantity":3}`,
+			`{"id":"cap-rql","supplied_quantity":2}`, f.central.ID},
 		{"stock_line", obj(t, map[string]any{"id": "cap-sl", "store_id": f.central.ID, "item_id": "base-item", "quantity": 10}),
 			`{"id":"cap-sl","batch":"B2","expiry":null}`, f.central.ID},
 	}

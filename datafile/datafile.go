@@ -333,7 +333,13 @@ func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return db.explainBusy(err)
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		// Whatever the write was (a command, an import, a received batch, a store's move), the transfers it
+		// touched are brought up to date before it commits.
+		err = db.processTransfers(ctx, tx)
+	}
+	if err != nil {
 		tx.Rollback()
 		if ctx.Err() != nil {
 			return ctx.Err()

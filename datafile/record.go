@@ -157,10 +157,16 @@ func defaultValue(f Field) any {
 	case Bool:
 		return f.DefaultTrue
 	case Number:
+		if f.DefaultOne {
+			return float64(1)
+		}
 		return float64(0)
 	case Enum:
 		return f.Enum[0]
 	case DateTime:
+		if f.Nullable {
+			return nil
+		}
 		return time.Now().UTC().Format(time.RFC3339)
 	case Date, Ref:
 		return nil

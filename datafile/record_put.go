@@ -125,12 +125,12 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 	if err != nil {
 		return "", err
 	}
-	if t.Name == "invoice_line" && existing == nil && raw[StoreField] == nil {
-		// putNew fills a new line's store in from its invoice; left empty, there is no such invoice, and
+	if doc, isLine := lineDocument[t.Name]; isLine && existing == nil && raw[StoreField] == nil {
+		// putNew fills a new line's store in from its document; left empty, there is no such document, and
 		// that is what is wrong, not the store left out.
-		if invoiceID, ok := raw["invoice_id"].(string); ok {
-			if _, err := w.look.invoiceStoreOf(ctx, invoiceID); errors.Is(err, sql.ErrNoRows) {
-				return "", fmt.Errorf("field invoice_id: no invoice with id %q", invoiceID)
+		if docID, ok := raw[doc.field].(string); ok {
+			if _, err := w.look.documentStoreOf(ctx, doc.table, docID); errors.Is(err, sql.ErrNoRows) {
+				return "", fmt.Errorf("field %s: no %s with id %q", doc.field, doc.table, docID)
 			} else if err != nil {
 				return "", err
 			}
@@ -175,11 +175,11 @@ func (w writer) put(ctx context.Context, rs *recordStore, raw map[string]any) (s
 // its id is taken, and nothing was written.
 func (w writer) putNew(ctx context.Context, rs *recordStore, raw map[string]any) (inserted bool, err error) {
 	t := rs.t
-	if t.Name == "invoice_line" && raw[StoreField] == nil {
-		// A line belongs to its invoice's store; saying so twice is optional. Filled in here, it is there
+	if doc, isLine := lineDocument[t.Name]; isLine && raw[StoreField] == nil {
+		// A line belongs to its document's store; saying so twice is optional. Filled in here, it is there
 		// for the long way too.
-		if invoiceID, ok := raw["invoice_id"].(string); ok {
-			if storeID, err := w.look.invoiceStoreOf(ctx, invoiceID); err == nil {
+		if docID, ok := raw[doc.field].(string); ok {
+			if storeID, err := w.look.documentStoreOf(ctx, doc.table, docID); err == nil {
 				raw[StoreField] = storeID
 			}
 		}

@@ -14,11 +14,20 @@ const MaxNumber = 1e12
 // checkRecordRules refuses records that no one could use, written here by a person or a script: an item
 // with neither name nor code, an item code another item has (compared without case, as store and site
 // codes are), a master list holding the same item twice, a second home currency, a name joined to a store
-// twice, and an invoice to another store that the invoicing store may not deal with. Records received by
+// twice, a requisition whose status does not fit its type, and an invoice or requisition to another store
+// that its store may not deal with. Records received by
 // sync are not checked: each was checked where it was written, and a site keeps what that site wrote.
 func checkRecordRules(ctx context.Context, tx queryer, rec Record) error {
 	switch rec.Table.Name {
 	case "invoice":
+		return checkTransferVisible(ctx, tx, rec)
+	case "requisition":
+		typ, _ := rec.Values["type"].(string)
+		status, _ := rec.Values["status"].(string)
+		if fits := map[string]bool{"request draft": true, "request sent": true, "request finalised": true,
+			"response new": true, "response finalised": true}[typ+" "+status]; !fits {
+			return fmt.Errorf("field status: a %s is never %s (a request goes draft, sent, finalised; a response new, finalised)", typ, status)
+		}
 		return checkTransferVisible(ctx, tx, rec)
 	case "item":
 		code, _ := rec.Values["code"].(string)
@@ -85,8 +94,8 @@ func another(ctx context.Context, tx queryer, query string, args []any, dest ...
 	return err == nil, err
 }
 
-// checkTransferVisible refuses an invoice made out to the name of another store (a transfer to that store)
-// when no active name_store_join lets the invoicing store deal with that name.
+// checkTransferVisible refuses an invoice or a requisition made out to the name of another store (a transfer
+// to that store) when no active name_store_join lets its store deal with that name.
 func checkTransferVisible(ctx context.Context, tx queryer, rec Record) error {
 	nameID, _ := rec.Values["name_id"].(string)
 	var toStore, toCode string
@@ -102,6 +111,6 @@ func checkTransferVisible(ctx context.Context, tx queryer, rec Record) error {
 		nameID, rec.StoreID()).Scan(&visible); err != nil || visible {
 		return err
 	}
-	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("field name_id: name %q stands for store %s, which this invoice's store may not deal with", nameID, toCode),
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf("field name_id: name %q stands for store %s, which this %s's store may not deal with", nameID, toCode, rec.Table.Name),
 		Hint: fmt.Sprintf(`on the central server, join the name to the store: msupply-sync record put name_store_join '{"name_id":%q,"store_id":%q,"is_customer":true}'`, nameID, rec.StoreID())}
 }

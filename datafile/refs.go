@@ -14,7 +14,7 @@ import (
 type lookups struct {
 	q            queryer
 	exists       map[string]bool // "table\x00id" of records known to exist
-	invoiceStore map[string]string
+	documentStore map[[2]string]string // the store of an invoice or a requisition, by table and id
 	stores       map[string]storeState
 }
 
@@ -25,13 +25,13 @@ type storeState struct {
 }
 
 func newLookups(q queryer) *lookups {
-	return &lookups{q: q, exists: map[string]bool{}, invoiceStore: map[string]string{}, stores: map[string]storeState{}}
+	return &lookups{q: q, exists: map[string]bool{}, documentStore: map[[2]string]string{}, stores: map[string]storeState{}}
 }
 
 // forget drops the remembered answers, before a step that may delete records.
 func (l *lookups) forget() {
 	clear(l.exists)
-	clear(l.invoiceStore)
+	clear(l.documentStore)
 	clear(l.stores)
 }
 
@@ -51,16 +51,25 @@ func (l *lookups) refExists(ctx context.Context, table, id string) (bool, error)
 	return err == nil, err
 }
 
-// invoiceStoreOf returns the store of an invoice, and sql.ErrNoRows when there is no such invoice.
-func (l *lookups) invoiceStoreOf(ctx context.Context, invoiceID string) (string, error) {
-	if s, ok := l.invoiceStore[invoiceID]; ok {
+// lineDocument is, for each table of lines, the field that names the document a line belongs to and that
+// document's table. A line is in its document's store.
+var lineDocument = map[string]struct{ field, table string }{
+	"invoice_line":     {"invoice_id", "invoice"},
+	"requisition_line": {"requisition_id", "requisition"},
+}
+
+// documentStoreOf returns the store of an invoice or a requisition, and sql.ErrNoRows when there is no
+// such document.
+func (l *lookups) documentStoreOf(ctx context.Context, table, id string) (string, error) {
+	key := [2]string{table, id}
+	if s, ok := l.documentStore[key]; ok {
 		return s, nil
 	}
 	var storeID string
-	if err := l.q.QueryRowContext(ctx, `SELECT store_id FROM invoice WHERE id = ?`, invoiceID).Scan(&storeID); err != nil {
+	if err := l.q.QueryRowContext(ctx, `SELECT store_id FROM `+table+` WHERE id = ?`, id).Scan(&storeID); err != nil {
 		return "", err
 	}
-	l.invoiceStore[invoiceID] = storeID
+	l.documentStore[key] = storeID
 	return storeID, nil
 }
 
@@ -101,22 +110,23 @@ func (l *lookups) checkRefs(ctx context.Context, rec Record) error {
 	return l.checkLineStore(ctx, rec)
 }
 
-// checkLineStore confirms that an invoice line's store is its invoice's: the one rule about references
-// that the schema's foreign keys do not enforce.
+// checkLineStore confirms that a line's store is its invoice's or requisition's: the one rule about
+// references that the schema's foreign keys do not enforce.
 func (l *lookups) checkLineStore(ctx context.Context, rec Record) error {
-	if rec.Table.Name != "invoice_line" {
+	doc, ok := lineDocument[rec.Table.Name]
+	if !ok {
 		return nil
 	}
-	invoiceID, _ := rec.Values["invoice_id"].(string)
-	invoiceStore, err := l.invoiceStoreOf(ctx, invoiceID)
+	docID, _ := rec.Values[doc.field].(string)
+	docStore, err := l.documentStoreOf(ctx, doc.table, docID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("field invoice_id: no invoice with id %q", invoiceID)
+		return fmt.Errorf("field %s: no %s with id %q", doc.field, doc.table, docID)
 	}
 	if err != nil {
 		return err
 	}
-	if invoiceStore != rec.Values[StoreField] {
-		return fmt.Errorf("field store_id: the line's invoice belongs to store %q", invoiceStore)
+	if docStore != rec.Values[StoreField] {
+		return fmt.Errorf("field store_id: the line's %s belongs to store %q", doc.table, docStore)
 	}
 	return nil
 }
@@ -146,11 +156,15 @@ type LegacyLookup struct {
 	// Pending are invoices met earlier in the batch being received, by id, with their store and type, for
 	// the lines that follow them before they are written.
 	Pending map[string][2]string
+	// PendingRequisitions are the requisitions met earlier in the batch being received, by id, with their
+	// store.
+	PendingRequisitions map[string]string
 }
 
 // LegacyLookup returns a lookup over this datafile as it stands now.
 func (db *DB) LegacyLookup(ctx context.Context) *LegacyLookup {
-	return &LegacyLookup{ctx: ctx, q: db.conn(), answers: map[[2]string]string{}, Pending: map[string][2]string{}}
+	return &LegacyLookup{ctx: ctx, q: db.conn(), answers: map[[2]string]string{}, Pending: map[string][2]string{},
+		PendingRequisitions: map[string]string{}}
 }
 
 func (l *LegacyLookup) answer(kind, id, query string) (string, error) {
@@ -189,4 +203,12 @@ func (l *LegacyLookup) InvoiceStore(id string) (string, error) {
 		return p[0], nil
 	}
 	return l.answer("invoice store", id, `SELECT store_id FROM invoice WHERE id = ?`)
+}
+
+// RequisitionStore is the store a requisition belongs to; "" when unknown.
+func (l *LegacyLookup) RequisitionStore(id string) (string, error) {
+	if s, ok := l.PendingRequisitions[id]; ok {
+		return s, nil
+	}
+	return l.answer("requisition store", id, `SELECT store_id FROM requisition WHERE id = ?`)
 }

@@ -48,6 +48,8 @@ type Field struct {
 	Nullable bool     // null is a value (Date and optional Ref)
 	// DefaultTrue makes true the value of a Bool left out of a new record.
 	DefaultTrue bool
+	// DefaultOne makes 1 the value of a Number left out of a new record (a pack size).
+	DefaultOne bool
 }
 
 // Table describes a synced table.
@@ -129,6 +131,15 @@ var syncedTables = []*Table{
 		{Name: "created_at", Type: DateTime},
 		// Numbered within the store, from 1, when the invoice is created; 0 on invoices older than numbers.
 		{Name: "invoice_number", Type: Number},
+		// A transfer's other half: on a supplier invoice the customer invoice it was made from, and on that
+		// customer invoice the supplier invoice, once it is known. Another store's record, which need not be
+		// on this site, so not a reference the schema checks.
+		{Name: "linked_invoice_id", Type: Text},
+		// The requisition a customer invoice answers (a response), or a supplier invoice receives (a request).
+		{Name: "requisition_id", Type: Text},
+		// When the supplier invoice made from this customer invoice was received and verified in its store.
+		{Name: "received_at", Type: DateTime, Nullable: true},
+		{Name: "verified_at", Type: DateTime, Nullable: true},
 	}},
 	{Name: "invoice_line", Kind: StoreData, Rank: 5, Fields: []Field{
 		{Name: "invoice_id", Type: Ref, Ref: "invoice", Required: true},
@@ -137,6 +148,28 @@ var syncedTables = []*Table{
 		{Name: "batch", Type: Text},
 		{Name: "expiry", Type: Date, Nullable: true},
 		{Name: "quantity", Type: Number},
+		{Name: "pack_size", Type: Number, DefaultOne: true},
+		{Name: "cost_price", Type: Number},
+		{Name: "sell_price", Type: Number},
+	}},
+	// An internal order: a store's request to the store that supplies it, and that store's response.
+	{Name: "requisition", Kind: StoreData, Rank: 4, Fields: []Field{
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "name_id", Type: Ref, Ref: "name", Required: true},
+		{Name: "type", Type: Enum, Enum: []string{"request", "response"}, Required: true},
+		// A request goes draft, sent, finalised; a response new, finalised.
+		{Name: "status", Type: Enum, Enum: []string{"draft", "sent", "new", "finalised"}},
+		{Name: "linked_requisition_id", Type: Text},
+		{Name: "their_ref", Type: Text},
+		{Name: "created_at", Type: DateTime},
+		{Name: "requisition_number", Type: Number},
+	}},
+	{Name: "requisition_line", Kind: StoreData, Rank: 5, Fields: []Field{
+		{Name: "requisition_id", Type: Ref, Ref: "requisition", Required: true},
+		{Name: "store_id", Type: Ref, Ref: "store", Required: true},
+		{Name: "item_id", Type: Ref, Ref: "item", Required: true},
+		{Name: "requested_quantity", Type: Number},
+		{Name: "supplied_quantity", Type: Number},
 	}},
 	{Name: "stock_line", Kind: StoreData, Rank: 4, Fields: []Field{
 		{Name: "store_id", Type: Ref, Ref: "store", Required: true},

@@ -1,0 +1,167 @@
+package datafile_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/msupply-foundation/msupply-sync/datafile"
+)
+
+// transferFixture is a warehouse and a clinic on one datafile, each allowed to deal with the other, and an
+// item.
+type transferFixture struct {
+	db                *datafile.DB
+	warehouse, clinic datafile.Store
+}
+
+func newTransferFixture(t *testing.T) (context.Context, transferFixture) {
+	ctx, db := parallelUnlockedCentral(t)
+	f := transferFixture{db: db, warehouse: mustAddStore(t, db, "WH", ""), clinic: mustAddStore(t, db, "CL", "")}
+	mustPut(t, db, "name_store_join",
+		obj(t, map[string]any{"name_id": f.clinic.NameID, "store_id": f.warehouse.ID, "is_customer": true}),
+		obj(t, map[string]any{"name_id": f.warehouse.NameID, "store_id": f.clinic.ID, "is_supplier": true}))
+	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`, `{"id":"item-2","name":"Paracetamol"}`)
+	return ctx, f
+}
+
+func (f transferFixture) shipment(t *testing.T, id, status string, lines ...string) {
+	t.Helper()
+	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": id, "store_id": f.warehouse.ID, "name_id": f.clinic.NameID,
+		"type": "customer_invoice", "status": status}))
+	for i, item := range lines {
+		mustPut(t, f.db, "invoice_line", obj(t, map[string]any{"id": fmt.Sprintf("%s-line-%d", id, i+1), "invoice_id": id,
+			"item_id": item, "batch": "B1", "expiry": "2027-01-31", "pack_size": 10, "quantity": 5, "sell_price": 2.5}))
+	}
+}
+
+// receipts returns the supplier invoices made from a customer invoice.
+func (f transferFixture) receipts(t *testing.T, ciID string) []*datafile.Record {
+	t.Helper()
+	recs, err := f.db.ListRecords(context.Background(), "invoice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*datafile.Record
+	for i := range recs {
+		if recs[i].Values["linked_invoice_id"] == ciID && recs[i].Values["type"] == "supplier_invoice" {
+			out = append(out, &recs[i])
+		}
+	}
+	return out
+}
+
+func TestShipmentBecomesAReceipt(t *testing.T) {
+	ctx, f := newTransferFixture(t)
+	f.shipment(t, "ci-1", "new", "item-1", "item-2")
+	if got := f.receipts(t, "ci-1"); len(got) != 0 {
+		t.Fatalf("a new shipment made receipts: %v", got)
+	}
+	mustPut(t, f.db, "invoice", `{"id":"ci-1","status":"confirmed"}`)
+	got := f.receipts(t, "ci-1")
+	if len(got) != 1 {
+		t.Fatalf("a picked shipment made %d receipts, want 1", len(got))
+	}
+	si := got[0].Values
+	number := queryValue(t, f.db, `SELECT invoice_number FROM invoice WHERE id = 'ci-1'`)
+	if si["store_id"] != f.clinic.ID || si["name_id"] != f.warehouse.NameID || si["status"] != "new" ||
+		si["their_ref"] != fmt.Sprintf("From invoice number %v", number) {
+		t.Errorf("receipt = %v", si)
+	}
+	lines := queryInt(t, f.db, `SELECT count(*) FROM invoice_line WHERE invoice_id = ? AND store_id = ? AND cost_price = 2.5
+		AND pack_size = 10 AND quantity = 5 AND batch = 'B1' AND expiry = '2027-01-31'`, si["id"], f.clinic.ID)
+	if lines != 2 {
+		t.Errorf("receipt has %d lines copied with the shipment's sell price as cost price, want 2", lines)
+	}
+	if linked := queryValue(t, f.db, `SELECT linked_invoice_id FROM invoice WHERE id = 'ci-1'`); linked != si["id"] {
+		t.Errorf("shipment links %v, want its receipt %v", linked, si["id"])
+	}
+
+	// Finalised with a line changed and one gone while the receipt is new: its lines are made again.
+	mustPut(t, f.db, "invoice_line", `{"id":"ci-1-line-1","quantity":7}`)
+	if err := f.db.DeleteRecord(ctx, "invoice_line", "ci-1-line-2"); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, f.db, "invoice", `{"id":"ci-1","status":"finalised"}`)
+	if n := queryInt(t, f.db, `SELECT count(*) FROM invoice_line WHERE invoice_id = ?`, si["id"]); n != 1 {
+		t.Errorf("receipt has %d lines after the shipment lost one, want 1", n)
+	}
+	if q := queryValue(t, f.db, `SELECT quantity FROM invoice_line WHERE invoice_id = ?`, si["id"]); q != 7.0 {
+		t.Errorf("receipt line quantity %v, want 7", q)
+	}
+
+	// Received, then verified: the shipment says when.
+	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": si["id"], "status": "confirmed"}))
+	if v := queryValue(t, f.db, `SELECT received_at IS NOT NULL AND verified_at IS NULL FROM invoice WHERE id = 'ci-1'`); v != int64(1) {
+		t.Errorf("received receipt not mirrored on the shipment")
+	}
+	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": si["id"], "status": "finalised"}))
+	if v := queryValue(t, f.db, `SELECT verified_at IS NOT NULL FROM invoice WHERE id = 'ci-1'`); v != int64(1) {
+		t.Errorf("verified receipt not mirrored on the shipment")
+	}
+	if got := f.receipts(t, "ci-1"); len(got) != 1 {
+		t.Errorf("%d receipts after the round trip, want exactly 1", len(got))
+	}
+}
+
+func TestShipmentDeletedTakesItsNewReceipt(t *testing.T) {
+	ctx, f := newTransferFixture(t)
+	f.shipment(t, "ci-1", "confirmed", "item-1")
+	f.shipment(t, "ci-2", "confirmed", "item-2")
+	if len(f.receipts(t, "ci-1")) != 1 || len(f.receipts(t, "ci-2")) != 1 {
+		t.Fatal("picked shipments made no receipts")
+	}
+	received := f.receipts(t, "ci-2")[0].ID()
+	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": received, "status": "confirmed"}))
+	for _, ci := range []string{"ci-1", "ci-2"} {
+		if err := f.db.DeleteRecord(ctx, "invoice_line", ci + "-line-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.DeleteRecord(ctx, "invoice", ci); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM invoice WHERE type = 'supplier_invoice'`); n != 1 {
+		t.Errorf("%d receipts left, want only the one already received", n)
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM invoice_line WHERE store_id = ?`, f.clinic.ID); n != 1 {
+		t.Errorf("%d receipt lines left, want the received receipt's one", n)
+	}
+}
+
+func TestOrderBecomesAResponse(t *testing.T) {
+	_, f := newTransferFixture(t)
+	mustPut(t, f.db, "requisition", obj(t, map[string]any{"id": "req-1", "store_id": f.clinic.ID, "name_id": f.warehouse.NameID, "type": "request"}))
+	mustPut(t, f.db, "requisition_line", `{"id":"req-1-line","requisition_id":"req-1","item_id":"item-1","requested_quantity":40}`)
+	responses := func() int64 { return queryInt(t, f.db, `SELECT count(*) FROM requisition WHERE type = 'response'`) }
+	if responses() != 0 {
+		t.Fatal("a draft request made a response")
+	}
+	mustPut(t, f.db, "requisition", `{"id":"req-1","status":"sent"}`)
+	mustPut(t, f.db, "requisition", `{"id":"req-1","status":"sent"}`)
+	if responses() != 1 {
+		t.Fatalf("a sent request made %d responses, want 1", responses())
+	}
+	respID := queryValue(t, f.db, `SELECT id FROM requisition WHERE type = 'response' AND store_id = ? AND status = 'new' AND linked_requisition_id = 'req-1'`, f.warehouse.ID)
+	if respID == nil {
+		t.Fatal("the response is not a new one in the warehouse linked to the request")
+	}
+	if n := queryInt(t, f.db, `SELECT count(*) FROM requisition_line WHERE requisition_id = ? AND requested_quantity = 40 AND supplied_quantity = 0`, respID); n != 1 {
+		t.Errorf("response has %d copied lines, want 1", n)
+	}
+	if v := queryValue(t, f.db, `SELECT linked_requisition_id FROM requisition WHERE id = 'req-1'`); v != respID {
+		t.Errorf("request links %v, want its response %v", v, respID)
+	}
+
+	// The warehouse ships against the response: the clinic's receipt names the request.
+	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": "ci-r", "store_id": f.warehouse.ID, "name_id": f.clinic.NameID,
+		"type": "customer_invoice", "status": "finalised", "requisition_id": respID}))
+	if v := queryValue(t, f.db, `SELECT requisition_id FROM invoice WHERE linked_invoice_id = 'ci-r' AND type = 'supplier_invoice'`); v != "req-1" {
+		t.Errorf("receipt carries requisition %v, want the request req-1", v)
+	}
+
+	mustPut(t, f.db, "requisition", obj(t, map[string]any{"id": respID, "status": "finalised"}))
+	if v := queryValue(t, f.db, `SELECT status FROM requisition WHERE id = 'req-1'`); v != "finalised" {
+		t.Errorf("request is %v once its response is finalised, want finalised", v)
+	}
+}
