@@ -12,10 +12,10 @@ import (
 // transaction: invoice lines repeat the same invoice, store and items thousands of times. Only answers
 // that later writes cannot change are kept, and forget drops them all before a step that deletes.
 type lookups struct {
-	q            queryer
-	exists       map[string]bool // "table\x00id" of records known to exist
+	q             queryer
+	exists        map[string]bool      // "table\x00id" of records known to exist
 	documentStore map[[2]string]string // the store of an invoice or a requisition, by table and id
-	stores       map[string]storeState
+	stores        map[string]storeState
 }
 
 // storeState is where a store is active, and whether it is moving away.

@@ -114,7 +114,7 @@ func TestShipmentDeletedTakesItsNewReceipt(t *testing.T) {
 	received := f.receipts(t, "ci-2")[0].ID()
 	mustPut(t, f.db, "invoice", obj(t, map[string]any{"id": received, "status": "confirmed"}))
 	for _, ci := range []string{"ci-1", "ci-2"} {
-		if err := f.db.DeleteRecord(ctx, "invoice_line", ci + "-line-1"); err != nil {
+		if err := f.db.DeleteRecord(ctx, "invoice_line", ci+"-line-1"); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.db.DeleteRecord(ctx, "invoice", ci); err != nil {
