@@ -66,6 +66,32 @@ func parseDateTime(v any) (string, bool) {
 	return t.UTC().Format(time.RFC3339), true
 }
 
+// optionalDateTime reads an om_*_datetime that may be unset ("" or null) as one of ours: nil, or RFC 3339.
+func optionalDateTime(v any) (any, error) {
+	if s, ok := v.(string); v == nil || ok && s == "" {
+		return nil, nil
+	}
+	if t, ok := parseDateTime(v); ok {
+		return t, nil
+	}
+	if _, ok := v.(string); !ok {
+		return nil, fmt.Errorf("a date-time must be a string, not %s", describe(v))
+	}
+	return nil, fmt.Errorf("%q is not a date-time (YYYY-MM-DDTHH:MM:SS, no zone)", v)
+}
+
+// keptOrLegacyDateTime is the om_*_datetime to send for one of our date-times: the one kept from what a site
+// sent while it is the same second, so that its fraction goes back as it came, or else ours written afresh.
+func keptOrLegacyDateTime(kept, ours any) string {
+	fresh := legacyDateTime(ours)
+	if s, ok := kept.(string); ok && s != "" {
+		if t, ok := parseDateTime(s); ok && legacyDateTime(t) == fresh {
+			return s
+		}
+	}
+	return fresh
+}
+
 // secondsSinceMidnight reads a legacy time: a whole number of seconds (legacy mSupply), or "HH:MM:SS"
 // (open-mSupply's pushes). Anything else reads as midnight, as open-mSupply reads it.
 func secondsSinceMidnight(v any) int {

@@ -9,9 +9,10 @@ var transLineTable = register(&translator{
 	fields: []field{
 		{"ID", "id", kText}, {"transaction_ID", "invoice_id", kText}, {"item_ID", "item_id", kText},
 		{"batch", "batch", kText}, {"expiry_date", "expiry", kDate}, {"quantity", "quantity", kNumber},
+		{"pack_size", "pack_size", kNumber}, {"cost_price", "cost_price", kNumber}, {"sell_price", "sell_price", kNumber},
 	},
 	defaults: Record{
-		"item_line_ID": "", "location_ID": "", "pack_size": 1, "cost_price": 0, "sell_price": 0, "note": "",
+		"item_line_ID": "", "location_ID": "", "note": "",
 		"optionID": "", "linked_transact_id": "", "donor_id": "", "vaccine_vial_monitor_status_ID": "",
 		"volume_per_pack": 0,
 	},

@@ -12,11 +12,15 @@ var transactTable = register(&translator{
 	fields: []field{
 		{"ID", "id", kText}, {"name_ID", "name_id", kText}, {"store_ID", "store_id", kText},
 		{"their_ref", "their_ref", kText}, {"invoice_num", "invoice_number", kInt},
+		{"linked_transaction_id", "linked_invoice_id", kText}, {"requisition_ID", "requisition_id", kText},
+		// When the supplier invoice of a transfer was received and verified; open-mSupply reads them only as
+		// times, and never requires them.
+		{"om_delivered_datetime", "received_at", kDateTime}, {"om_verified_datetime", "verified_at", kDateTime},
 	},
 	defaults: Record{
 		"user_ID": "", "hold": false, "comment": "", "prescriber_ID": "", "currency_ID": "", "currency_rate": 1,
-		"goods_received_ID": "", "original_PO_ID": "", "requisition_ID": "", "linked_transaction_id": "",
-		"nameInsuranceJoinID": "", "donor_default_id": "", "insuranceDiscountAmount": 0, "insuranceDiscountRate": 0,
+		"goods_received_ID": "", "original_PO_ID": "", "nameInsuranceJoinID": "", "donor_default_id": "",
+		"insuranceDiscountAmount": 0, "insuranceDiscountRate": 0,
 		"confirm_date": noDate, "confirm_time": 0, "finalised_date": noDate, "finalised_time": 0, "mode": "store",
 	},
 	derived:    []string{"type", "status", "entry_date", "entry_time"},
@@ -87,9 +91,7 @@ func transactOut(ours, out Record, _ Lookup) error {
 	created = created.UTC()
 	out["entry_date"] = created.Format(time.DateOnly)
 	out["entry_time"] = created.Hour()*3600 + created.Minute()*60 + created.Second()
-	if kept, ok := parseDateTime(out["om_created_datetime"]); !ok || kept != created.Format(time.RFC3339) {
-		out["om_created_datetime"] = legacyDateTime(ours["created_at"])
-	}
+	out["om_created_datetime"] = keptOrLegacyDateTime(out["om_created_datetime"], ours["created_at"])
 	return nil
 }
 

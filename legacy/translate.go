@@ -17,6 +17,8 @@ type Lookup interface {
 	InvoiceType(invoiceID string) (string, error)
 	// InvoiceStore is the store an invoice belongs to; "" when unknown.
 	InvoiceStore(invoiceID string) (string, error)
+	// RequisitionStore is the store a requisition belongs to; "" when unknown.
+	RequisitionStore(requisitionID string) (string, error)
 }
 
 type fieldKind int
@@ -27,7 +29,8 @@ const (
 	kBool
 	kNumber
 	kInt
-	kDate // YYYY-MM-DD, "0000-00-00" when unset
+	kDate     // YYYY-MM-DD, "0000-00-00" when unset
+	kDateTime // an optional om_*_datetime: ours RFC 3339 or nil, legacy without a zone or null
 )
 
 // field pairs a legacy key with one of our fields.
@@ -129,6 +132,12 @@ func ToLegacy(ours string, rec, extra Record, look Lookup) (string, Record, erro
 			out[f.legacy] = wholeNumber(v)
 		case kDate:
 			out[f.legacy] = legacyDate(v)
+		case kDateTime:
+			if v == nil {
+				out[f.legacy] = nil
+			} else {
+				out[f.legacy] = keptOrLegacyDateTime(out[f.legacy], v)
+			}
 		default:
 			out[f.legacy] = v
 		}
@@ -171,6 +180,8 @@ func FromLegacy(legacyTable string, in Record, look Lookup) (string, Record, Rec
 			rec[f.ours], err = number(v)
 		case kDate:
 			rec[f.ours], err = parseDate(v)
+		case kDateTime:
+			rec[f.ours], err = optionalDateTime(v)
 		}
 		if err != nil {
 			return "", nil, nil, fmt.Errorf("field %s: %w", f.legacy, err)
@@ -192,6 +203,12 @@ func FromLegacy(legacyTable string, in Record, look Lookup) (string, Record, Rec
 			extra[k] = v
 		}
 	}
+	for _, f := range t.fields {
+		// Ours keeps whole seconds: a time sent with a fraction is kept as it came, to go back unchanged.
+		if s, _ := in[f.legacy].(string); f.kind == kDateTime && s != "" && s != legacyDateTime(rec[f.ours]) {
+			extra[f.legacy] = s
+		}
+	}
 	if t.tidyExtra != nil {
 		t.tidyExtra(rec, extra)
 	}
@@ -206,6 +223,8 @@ func (t *translator) isDefault(key string, v any) bool {
 		return false
 	}
 	switch d := d.(type) {
+	case nil:
+		return v == nil
 	case int:
 		n, ok := v.(float64)
 		return ok && n == float64(d)

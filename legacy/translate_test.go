@@ -15,17 +15,19 @@ import (
 
 // fixedLookup answers from maps what a datafile would.
 type fixedLookup struct {
-	items, invoiceTypes, invoiceStores map[string]string
+	items, invoiceTypes, invoiceStores, requisitionStores map[string]string
 }
 
-func (l fixedLookup) ItemName(id string) (string, error)     { return l.items[id], nil }
-func (l fixedLookup) InvoiceType(id string) (string, error)  { return l.invoiceTypes[id], nil }
-func (l fixedLookup) InvoiceStore(id string) (string, error) { return l.invoiceStores[id], nil }
+func (l fixedLookup) ItemName(id string) (string, error)         { return l.items[id], nil }
+func (l fixedLookup) InvoiceType(id string) (string, error)      { return l.invoiceTypes[id], nil }
+func (l fixedLookup) InvoiceStore(id string) (string, error)     { return l.invoiceStores[id], nil }
+func (l fixedLookup) RequisitionStore(id string) (string, error) { return l.requisitionStores[id], nil }
 
 var look = fixedLookup{
-	items:         map[string]string{"item-1": "Paracetamol 500mg"},
-	invoiceTypes:  map[string]string{"inv-1": "customer_invoice", "inv-2": "supplier_invoice"},
-	invoiceStores: map[string]string{"inv-1": "store-1", "inv-2": "store-1"},
+	items:             map[string]string{"item-1": "Paracetamol 500mg"},
+	invoiceTypes:      map[string]string{"inv-1": "customer_invoice", "inv-2": "supplier_invoice"},
+	invoiceStores:     map[string]string{"inv-1": "store-1", "inv-2": "store-1"},
+	requisitionStores: map[string]string{"req-1": "store-1", "REQ_A1": "S1"},
 }
 
 // ourRecords are full records of every table of ours, as the datafile reads them.
@@ -40,9 +42,14 @@ var ourRecords = map[string]Record{
 	"master_list_name_join": {"id": "mlnj-1", "master_list_id": "ml-1", "name_id": "name-store-1"},
 	"store":                 {"id": "store-1", "code": "N1", "name_id": "name-store-1", "name": "North One", "site_id": 2.0, "moving_to_site_id": nil},
 	"invoice": {"id": "inv-1", "store_id": "store-1", "name_id": "name-1", "type": "customer_invoice", "status": "confirmed",
-		"their_ref": "PO-7", "created_at": "2026-01-31T13:04:06Z", "invoice_number": 12.0},
+		"their_ref": "PO-7", "created_at": "2026-01-31T13:04:06Z", "invoice_number": 12.0, "linked_invoice_id": "inv-2",
+		"requisition_id": "req-2", "received_at": "2026-02-02T08:15:00Z", "verified_at": nil},
 	"invoice_line": {"id": "line-1", "invoice_id": "inv-1", "store_id": "store-1", "item_id": "item-1", "batch": "B1",
-		"expiry": "2027-06-30", "quantity": 10.0},
+		"expiry": "2027-06-30", "quantity": 10.0, "pack_size": 20.0, "cost_price": 1.25, "sell_price": 1.75},
+	"requisition": {"id": "req-1", "store_id": "store-1", "name_id": "name-store-2", "type": "request", "status": "sent",
+		"linked_requisition_id": "req-2", "their_ref": "PO-8", "created_at": "2026-01-31T09:30:00Z", "requisition_number": 3.0},
+	"requisition_line": {"id": "rl-1", "requisition_id": "req-1", "store_id": "store-1", "item_id": "item-1",
+		"requested_quantity": 100.0, "supplied_quantity": 40.0},
 	"stock_line": {"id": "stock-1", "store_id": "store-1", "item_id": "item-1", "batch": "B1", "expiry": nil, "quantity": 7.5},
 }
 
@@ -147,6 +154,9 @@ func TestRichLegacyRecordsComeBackUnchanged(t *testing.T) {
 		"list_master":     {"ID": "ml-1", "inactive": false},
 		"currency":        {"ID": "cur-1"},
 		"unit":            {"ID": "unit-1"},
+		"requisition": {"ID": "req-1", "store_ID": "store-1", "name_ID": "name-store-2", "type": "request", "status": "fn",
+			"om_status": "SENT", "om_created_datetime": "2024-02-03T04:05:06.123456", "date_entered": "2024-02-03"},
+		"requisition_line": {"ID": "rl-1", "requisition_ID": "req-1", "item_ID": "item-1", "itemName": "Paracetamol 500mg"},
 	} {
 		t.Run(table, func(t *testing.T) {
 			sent := richRecord(table, ours)
@@ -179,13 +189,15 @@ func TestOpenMSupplyPushShapes(t *testing.T) {
 		"om_type": "OUTBOUND_SHIPMENT", "om_status": "SHIPPED", "their_ref": nil, "comment": nil,
 		"entry_date": "2024-01-31T00:00:00", "entry_time": "13:04:06", "confirm_date": nil, "confirm_time": "00:00:00",
 		"currency_rate": 1.0, "mode": "store", "oms_fields": map[string]any{"charges_local_currency": 0.0},
+		"linked_transaction_id": nil, "requisition_ID": nil, "om_delivered_datetime": nil, "om_verified_datetime": nil,
 	}
 	table, rec, extra, err := FromLegacy("transact", pushed, look)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Record{"id": "inv-9", "name_id": "name-1", "store_id": "store-1", "invoice_number": 4.0, "type": "customer_invoice",
-		"status": "finalised", "their_ref": "", "created_at": "2024-01-31T13:04:06Z"}
+		"status": "finalised", "their_ref": "", "created_at": "2024-01-31T13:04:06Z", "linked_invoice_id": "", "requisition_id": "",
+		"received_at": nil, "verified_at": nil}
 	if table != "invoice" || !reflect.DeepEqual(rec, want) {
 		t.Errorf("pushed transact read as %s %v, want %v", table, rec, want)
 	}
@@ -205,12 +217,13 @@ func TestOpenMSupplyPushShapes(t *testing.T) {
 	}
 
 	line := Record{"ID": "line-9", "transaction_ID": "inv-2", "item_ID": "item-1", "item_name": "x", "batch": nil,
-		"expiry_date": "2026-12-31T00:00:00", "quantity": 5.0, "type": "stock_in", "pack_size": 1.0}
+		"expiry_date": "2026-12-31T00:00:00", "quantity": 5.0, "type": "stock_in", "pack_size": 1.0, "cost_price": 0.5, "sell_price": 0.0}
 	_, rec, _, err = FromLegacy("trans_line", line, look)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Record{"id": "line-9", "invoice_id": "inv-2", "item_id": "item-1", "batch": "", "expiry": "2026-12-31", "quantity": 5.0, "store_id": "store-1"}); !reflect.DeepEqual(rec, want) {
+	if want := (Record{"id": "line-9", "invoice_id": "inv-2", "item_id": "item-1", "batch": "", "expiry": "2026-12-31", "quantity": 5.0,
+		"pack_size": 1.0, "cost_price": 0.5, "sell_price": 0.0, "store_id": "store-1"}); !reflect.DeepEqual(rec, want) {
 		t.Errorf("pushed line read as %v, want %v", rec, want)
 	}
 }
@@ -236,7 +249,16 @@ func TestOnlyWhatIsKeptHereTranslates(t *testing.T) {
 		{"trans_line", Record{"type": "placeholder"}, "invoice lines of type placeholder"},
 		{"name_store_join", Record{"inactive": "yes"}, "field inactive: must be true or false"},
 		{"Location", nil, `table "Location" is not one this server keeps`},
-		{"requisition", nil, `table "requisition" is not one this server keeps`},
+		{"requisition", Record{"type": "im"}, "field type: requisitions of type im are not kept here"},
+		{"requisition", Record{"type": "supply"}, "requisitions of type supply are not kept here"},
+		{"requisition", Record{"type": "Request"}, "requisitions of type Request are not kept here"},
+		{"requisition", Record{"status": "wp", "om_created_datetime": nil}, "field status: wp is not a status kept here"},
+		{"requisition", Record{"om_status": nil}, "field om_status: required when om_created_datetime is set"},
+		{"requisition", Record{"om_status": "new"}, `field om_status: "new" is not a status`},
+		{"requisition", Record{"om_created_datetime": "2024-02-03T04:05:06Z"}, "field om_created_datetime"},
+		{"requisition", Record{"date_entered": "31/01/2024", "om_created_datetime": ""}, "field date_entered"},
+		{"requisition", Record{"serial_number": "three"}, "field serial_number: must be a number"},
+		{"requisition_line", Record{"Cust_stock_order": "ten"}, "field Cust_stock_order: must be a number"},
 	} {
 		rec := Record{}
 		if tc.table == "transact" {
@@ -254,7 +276,7 @@ func TestOnlyWhatIsKeptHereTranslates(t *testing.T) {
 
 func TestTableNames(t *testing.T) {
 	want := []string{"currency", "item", "item_line", "list_master", "list_master_line", "list_master_name_join", "name",
-		"name_store_join", "store", "trans_line", "transact", "unit"}
+		"name_store_join", "requisition", "requisition_line", "store", "trans_line", "transact", "unit"}
 	if got := LegacyTables(); !slices.Equal(got, want) {
 		t.Errorf("legacy tables %v, want %v", got, want)
 	}
@@ -287,6 +309,7 @@ func TestMinimalRecordsTranslate(t *testing.T) {
 		"currency": "currency", "invoice": "transact", "invoice_line": "trans_line", "item": "item",
 		"master_list": "list_master", "master_list_line": "list_master_line", "master_list_name_join": "list_master_name_join",
 		"name": "name", "name_store_join": "name_store_join", "stock_line": "item_line", "store": "store", "unit": "unit",
+		"requisition": "requisition", "requisition_line": "requisition_line",
 	} {
 		b, err := os.ReadFile(filepath.Join("legacyspec", "testdata", "minimal", file+".json"))
 		if err != nil {

@@ -96,11 +96,16 @@ func fromWire(syncOutID string, r SyncRecord, look *datafile.LegacyLookup) dataf
 			return in
 		}
 	}
-	if ours == "invoice" {
-		// The lines that follow in the same batch find their store and direction through it.
+	// The lines that follow in the same batch find their store (and an invoice line its direction) through
+	// the invoice or requisition, which is not written until the batch is.
+	switch ours {
+	case "invoice":
 		store, _ := rec["store_id"].(string)
 		typ, _ := rec["type"].(string)
 		look.Pending[r.RecordID] = [2]string{store, typ}
+	case "requisition":
+		store, _ := rec["store_id"].(string)
+		look.PendingRequisitions[r.RecordID] = store
 	}
 	return in
 }

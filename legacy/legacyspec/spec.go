@@ -1,7 +1,8 @@
-// Package legacyspec checks records against legacy_tables.md, the record of which legacy mSupply tables
-// and fields open-mSupply reads, in which formats, and which it requires (read from open-mSupply's
-// source). The checks are made from the document itself, so the two cannot drift apart: the conformance
-// tests check with it every record this project sends on the wire.
+// Package legacyspec checks records against legacy_tables.md and its companion requisition_tables.md, the
+// record of which legacy mSupply tables and fields open-mSupply reads, in which formats, and which it
+// requires (read from open-mSupply's source). The checks are made from the documents themselves, so the
+// two cannot drift apart: the conformance tests check with them every record this project sends on the
+// wire.
 package legacyspec
 
 import (
@@ -14,8 +15,13 @@ import (
 	"time"
 )
 
-//go:embed legacy_tables.md
-var document string
+// The documents are copies of those in the interop notes, kept here so that go:embed can reach them.
+var (
+	//go:embed legacy_tables.md
+	document string
+	//go:embed requisition_tables.md
+	requisitionDocument string
+)
 
 // Field is one legacy field as the document gives it.
 type Field struct {
@@ -25,8 +31,8 @@ type Field struct {
 	check    func(v any) error
 }
 
-// Tables are the legacy tables of the document, by name, each with its fields.
-var Tables = parse(document)
+// Tables are the legacy tables of the documents, by name, each with its fields.
+var Tables = parse(document, requisitionDocument)
 
 var (
 	headingRE = regexp.MustCompile("^## `([A-Za-z_]+)`")
@@ -34,25 +40,27 @@ var (
 	quotedRE  = regexp.MustCompile(`"([^"]*)"`)
 )
 
-func parse(doc string) map[string]map[string]Field {
+func parse(docs ...string) map[string]map[string]Field {
 	tables := map[string]map[string]Field{}
-	var current map[string]Field
-	for _, line := range strings.Split(doc, "\n") {
-		if m := headingRE.FindStringSubmatch(line); m != nil {
-			current = map[string]Field{}
-			tables[m[1]] = current
-			continue
+	for _, doc := range docs {
+		var current map[string]Field
+		for _, line := range strings.Split(doc, "\n") {
+			if m := headingRE.FindStringSubmatch(line); m != nil {
+				current = map[string]Field{}
+				tables[m[1]] = current
+				continue
+			}
+			if strings.HasPrefix(line, "## ") {
+				current = nil
+			}
+			m := rowRE.FindStringSubmatch(line)
+			if m == nil || current == nil {
+				continue
+			}
+			f := Field{Name: m[1], Format: m[2], Required: strings.HasPrefix(m[3], "yes")}
+			f.check = checker(f.Format)
+			current[f.Name] = f
 		}
-		if strings.HasPrefix(line, "## ") {
-			current = nil
-		}
-		m := rowRE.FindStringSubmatch(line)
-		if m == nil || current == nil {
-			continue
-		}
-		f := Field{Name: m[1], Format: m[2], Required: strings.HasPrefix(m[3], "yes")}
-		f.check = checker(f.Format)
-		current[f.Name] = f
 	}
 	return tables
 }
@@ -62,7 +70,7 @@ func checker(format string) func(any) error {
 	nullable := strings.Contains(format, "null = none") || strings.Contains(format, "or null") ||
 		strings.Contains(format, "null, \"\", {} = none")
 	emptyOK := strings.Contains(format, `"" ok`) || strings.Contains(format, `"" or null = none`) || strings.Contains(format, `""/null = none`) ||
-		strings.Contains(format, `"", "0000-00-00", null = none`)
+		strings.Contains(format, `"", "0000-00-00", null = none`) || strings.Contains(format, `null, "", {} = none`)
 	var base func(any) error
 	switch {
 	case strings.HasPrefix(format, "string"):
