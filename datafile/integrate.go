@@ -537,6 +537,23 @@ func (in *integrator) allowed(ctx context.Context, t *Table, storeID string, rec
 	return o.asIntegrationError()
 }
 
+// allowedOrCopy is allowed for the row id of t as it stands, which a remote also holds when it is a
+// transfer made out to a store of its own.
+func (in *integrator) allowedOrCopy(ctx context.Context, t *Table, storeID, id, receivedAt string) error {
+	err := in.allowed(ctx, t, storeID, receivedAt)
+	if err == nil || in.role != RoleRemote || !isTransferTable(t.Name) {
+		return err
+	}
+	counterpart, cerr := counterpartOfRow(ctx, in.tx, t.Name, id)
+	if cerr != nil {
+		return cerr
+	}
+	if copied, cerr := in.transferCopy(ctx, counterpart); cerr != nil || !copied {
+		return cmp.Or(cerr, err)
+	}
+	return nil
+}
+
 func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
 	if t.Kind == Master {
 		if err := in.allowed(ctx, t, "", r.receivedAt); err != nil {
@@ -559,7 +576,13 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 	exists := false
 	if t.Kind == StoreData {
 		if err := in.allowed(ctx, t, rec.StoreID(), r.receivedAt); err != nil {
-			return err
+			counterpart, cerr := counterpartOfRecord(ctx, in.tx, rec)
+			if cerr != nil {
+				return cerr
+			}
+			if copied, cerr := in.transferCopy(ctx, counterpart); cerr != nil || !copied {
+				return cmp.Or(cerr, err)
+			}
 		}
 		if in.unpushed[t.Name+"\x00"+r.recordID] {
 			return errDrop
@@ -571,7 +594,7 @@ func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) e
 			}
 			exists = existing != nil
 			if existing != nil && existing.StoreID() != rec.StoreID() {
-				if err := in.allowed(ctx, t, existing.StoreID(), r.receivedAt); err != nil {
+				if err := in.allowedOrCopy(ctx, t, existing.StoreID(), r.recordID, r.receivedAt); err != nil {
 					return err
 				}
 			}
@@ -654,9 +677,11 @@ func (in *integrator) purgeStoresElsewhere(ctx context.Context) error {
 		if t.Kind != StoreData {
 			continue
 		}
-		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE store_id IN (SELECT id FROM store WHERE site_id <> ?
+		// Transfers made out to a store here stay, read-only.
+		if _, err := in.tx.ExecContext(ctx, `DELETE FROM `+t.Name+` AS r WHERE store_id IN (SELECT id FROM store WHERE site_id <> ?
 			AND id NOT IN (SELECT store_id FROM changelog WHERE source_site_id IS NULL AND store_id IS NOT NULL
-				AND cursor > (SELECT push_cursor FROM sync_state)))`, in.thisSite); err != nil {
+				AND cursor > (SELECT push_cursor FROM sync_state)))
+			AND coalesce(`+counterpartSQL(t.Name)+` IN (SELECT id FROM store WHERE site_id = ?), 0) = 0`, in.thisSite, in.thisSite); err != nil {
 			return err
 		}
 	}
@@ -687,7 +712,7 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		if err != nil {
 			return err
 		}
-		if err := in.allowed(ctx, t, storeID, receivedAt); err != nil {
+		if err := in.allowedOrCopy(ctx, t, storeID, id, receivedAt); err != nil {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+id] {

@@ -104,10 +104,16 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 		return nil, 0, err
 	}
 	for i := range out {
-		// An entry outlived its record and the id now names a record of another store: the site learns
-		// only that its record is gone.
+		// An entry outlived its record and the id now names a record of another store, or a transfer no
+		// longer made out to the store it was queued for: the site learns only that its record is gone.
 		if out[i].Action != "delete" && out[i].StoreID != queuedFor[i] {
-			out[i].Action, out[i].Data = "delete", nil
+			counterpart, err := counterpartOfRow(ctx, tx, out[i].Table, out[i].RecordID)
+			if err != nil {
+				return nil, 0, err
+			}
+			if counterpart != queuedFor[i] || counterpart == "" {
+				out[i].Action, out[i].Data, out[i].Values = "delete", nil, nil
+			}
 		}
 		out[i].StoreID = queuedFor[i]
 	}

@@ -149,6 +149,16 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 			SELECT ?, ?, id, store_id, 'insert' FROM `+t.Name+` WHERE store_id = ? ORDER BY id`, st.SiteID, t.Name, st.ID); err != nil {
 			return err
 		}
+		if !isTransferTable(t.Name) {
+			continue
+		}
+		// The transfers made out to the store, from stores on other sites, follow it.
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT ?, ?, r.id, ?, 'insert' FROM `+t.Name+` r
+			WHERE `+madeOutToSQL(t.Name)+` AND (SELECT site_id FROM store WHERE id = r.store_id) <> ? ORDER BY r.id`,
+			st.SiteID, t.Name, st.ID, st.ID, st.ID, st.SiteID); err != nil {
+			return err
+		}
 	}
 	// The site may still hold changes of its own that central holds for an administrator, made after the
 	// store was forced away from it: it is sent central's state of those records (their delete, when central
