@@ -86,6 +86,7 @@ set up each remote with 'msupply-sync wizard' (or 'init --remote') and 'msupply-
 			env.prefsCommand(),
 			env.siteCommand(),
 			env.storeCommand(),
+			env.transferCommand(),
 			env.recordCommand(),
 			env.provisionCommand(),
 			env.syncCommand(),

@@ -166,6 +166,7 @@ type remoteStatus struct {
 	ServerQueueLength int64            `json:"server_queue_length"`
 	BufferedRecords   int64            `json:"buffered_records"`
 	BufferedErrors    int64            `json:"buffered_errors"`
+	TransfersPending  int              `json:"transfers_pending"`
 	LastRun           *datafile.RunLog `json:"last_run"`
 }
 
@@ -180,6 +181,8 @@ type centralSiteStatus struct {
 	UnsentRecords int64      `json:"unsent_records"`
 	ParkedRecords int64      `json:"parked_records"`
 	Blocked       bool       `json:"blocked"`
+	// TransfersPending counts the transfers from or to the site's stores still on their way.
+	TransfersPending int `json:"transfers_pending"`
 }
 
 func (env *Env) runSyncStatus(c *cli.Context) error {
@@ -218,6 +221,9 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 	if v.LastRun, err = db.LastRun(c.Context); err != nil {
 		return err
 	}
+	if v.TransfersPending, err = db.PendingTransfers(c.Context); err != nil {
+		return err
+	}
 	if format == "json" {
 		return writeJSON(env.Stdout, v)
 	}
@@ -233,6 +239,7 @@ func (env *Env) runSyncStatus(c *cli.Context) error {
 		{"changes waiting to be pushed", strconv.FormatInt(v.UnsentRecords, 10)},
 		{"records waiting on the server", strconv.FormatInt(v.ServerQueueLength, 10)},
 		{"records buffered here", fmt.Sprintf("%d (%d with errors)", v.BufferedRecords, v.BufferedErrors)},
+		{"transfers on their way", fmt.Sprintf("%d ('msupply-sync transfer list --pending')", v.TransfersPending)},
 	}
 	if r := v.LastRun; r != nil {
 		state := "running or interrupted"
@@ -265,11 +272,15 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	if err != nil {
 		return err
 	}
+	transfers, err := db.PendingTransfersBySite(c.Context)
+	if err != nil {
+		return err
+	}
 	now := Clock()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
 		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, LastContactAt: s.LastContactAt, Staleness: staleness(s.LastSyncAt, now),
-			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked}
+			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked, TransfersPending: transfers[s.ID]}
 		if s.LastSyncAt != nil {
 			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
 			v.LastSyncAgo = &secs
@@ -284,7 +295,8 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	parked := int64(0)
 	for _, s := range out {
 		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Name, lastSyncCell(s.LastSyncAt, now), ago(s.LastContactAt, now),
-			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10), yesNo(s.Blocked)})
+			strconv.FormatInt(s.QueuedRecords, 10), strconv.FormatInt(s.UnsentRecords, 10), strconv.FormatInt(s.ParkedRecords, 10),
+			strconv.Itoa(s.TransfersPending), yesNo(s.Blocked)})
 		parked += s.ParkedRecords
 	}
 	paint := func(r, c int) string {
@@ -297,7 +309,7 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	if parked > 0 {
 		footer += fmt.Sprintf("; %s ('msupply-sync sync parked')", plural.Count(parked, "parked record", "parked records"))
 	}
-	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "last contact", "queued for it", "unsent there", "parked here", "blocked"}, rows, footer, paint)
+	return writePaintedTable(env.Stdout, []string{"id", "site", "last sync", "last contact", "queued for it", "unsent there", "parked here", "transfers on their way", "blocked"}, rows, footer, paint)
 }
 
 func (env *Env) runSyncParked(c *cli.Context) error {

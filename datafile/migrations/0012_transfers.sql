@@ -71,18 +71,23 @@ CREATE TRIGGER requisition_line_forget AFTER DELETE ON requisition_line BEGIN DE
 
 -- A transfer document's changes also reach the queue of the site its counterpart store is active on, under
 -- that store, so that a move of the counterpart store takes them along. Never the site that sent them, and
--- never twice to one site.
+-- never twice to one site. The older entry of the record is deleted first, not replaced: a trigger's OR
+-- REPLACE gives way to the conflict clause of the statement that fired it, and an upsert has one.
 DROP TRIGGER changelog_route;
 CREATE TRIGGER changelog_route AFTER INSERT ON changelog
 WHEN NEW.store_id IS NOT NULL AND (SELECT role FROM settings) = 'central'
 BEGIN
-    INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+    DELETE FROM sync_queue
+    WHERE table_name = NEW.table_name AND record_id = NEW.record_id
+      AND site_id IN (SELECT site_id FROM store WHERE id IN (NEW.store_id, NEW.counterpart_store_id))
+      AND site_id IS NOT NEW.source_site_id;
+    INSERT INTO sync_queue (site_id, table_name, record_id, store_id, action)
     SELECT store.site_id, NEW.table_name, NEW.record_id, NEW.store_id, NEW.action
     FROM store
     WHERE store.id = NEW.store_id
       AND store.site_id <> 1
       AND store.site_id IS NOT NEW.source_site_id;
-    INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+    INSERT INTO sync_queue (site_id, table_name, record_id, store_id, action)
     SELECT counterpart.site_id, NEW.table_name, NEW.record_id, NEW.counterpart_store_id, NEW.action
     FROM store counterpart
     WHERE counterpart.id = NEW.counterpart_store_id
