@@ -272,15 +272,11 @@ func (env *Env) centralStatus(c *cli.Context, db *datafile.DB, format string) er
 	if err != nil {
 		return err
 	}
-	transfers, err := db.PendingTransfersBySite(c.Context)
-	if err != nil {
-		return err
-	}
 	now := Clock()
 	out := []centralSiteStatus{}
 	for _, s := range sites {
 		v := centralSiteStatus{ID: s.ID, Name: s.Name, LastSyncAt: s.LastSyncAt, LastContactAt: s.LastContactAt, Staleness: staleness(s.LastSyncAt, now),
-			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked, TransfersPending: transfers[s.ID]}
+			QueuedRecords: s.Queued, UnsentRecords: s.Unsent, ParkedRecords: s.Parked, Blocked: s.Blocked, TransfersPending: s.TransfersPending}
 		if s.LastSyncAt != nil {
 			secs := int64(now.Sub(*s.LastSyncAt).Seconds())
 			v.LastSyncAgo = &secs

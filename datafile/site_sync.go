@@ -61,6 +61,8 @@ type SiteSummary struct {
 	Queued        int64
 	Unsent        int64
 	Parked        int64
+	// TransfersPending counts the transfers from or to the site's stores that are on their way.
+	TransfersPending int
 }
 
 // SiteSummaries returns the sync state of every remote site in one read.
@@ -82,5 +84,13 @@ func (db *DB) SiteSummaries(ctx context.Context) ([]SiteSummary, error) {
 		s.LastSyncAt, s.LastContactAt = parseTimestamp(lastSync), parseTimestamp(lastContact)
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	transfers, err := db.PendingTransfersBySite(ctx)
+	for i := range out {
+		out[i].TransfersPending = transfers[out[i].ID]
+	}
+	return out, err
 }

@@ -644,17 +644,18 @@ type siteCollector struct {
 }
 
 var (
-	descSiteBlocked  = prometheus.NewDesc("msupply_sync_site_blocked", "1 when the site is blocked after failed logins.", []string{"site"}, nil)
-	descSiteQueue    = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
-	descSiteUnsent   = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
-	descSiteParked   = prometheus.NewDesc("msupply_sync_site_parked_records", "Records the site pushed that the central server holds back ('sync parked').", []string{"site"}, nil)
-	descSiteLastSync = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last completed a sync cycle (Unix time; absent if never).", []string{"site"}, nil)
-	descSiteContact  = prometheus.NewDesc("msupply_sync_site_last_contact_timestamp_seconds", "When the site last made an authenticated request, to the minute (Unix time; absent if never).", []string{"site"}, nil)
-	descBlockedSites = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
+	descSiteBlocked   = prometheus.NewDesc("msupply_sync_site_blocked", "1 when the site is blocked after failed logins.", []string{"site"}, nil)
+	descSiteQueue     = prometheus.NewDesc("msupply_sync_site_queue_length", "Records queued on the central server for the site.", []string{"site"}, nil)
+	descSiteUnsent    = prometheus.NewDesc("msupply_sync_site_unsent_records", "Records the site last said it still had to push.", []string{"site"}, nil)
+	descSiteParked    = prometheus.NewDesc("msupply_sync_site_parked_records", "Records the site pushed that the central server holds back ('sync parked').", []string{"site"}, nil)
+	descSiteLastSync  = prometheus.NewDesc("msupply_sync_site_last_sync_timestamp_seconds", "When the site last completed a sync cycle (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteContact   = prometheus.NewDesc("msupply_sync_site_last_contact_timestamp_seconds", "When the site last made an authenticated request, to the minute (Unix time; absent if never).", []string{"site"}, nil)
+	descSiteTransfers = prometheus.NewDesc("msupply_sync_site_transfers_pending", "Transfers from or to the site's stores on their way between sites ('transfer list --pending').", []string{"site"}, nil)
+	descBlockedSites  = prometheus.NewDesc("msupply_sync_blocked_sites", "How many sites are blocked.", nil, nil)
 )
 
 func (c *siteCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteParked, descSiteLastSync, descSiteContact, descBlockedSites} {
+	for _, d := range []*prometheus.Desc{descSiteBlocked, descSiteQueue, descSiteUnsent, descSiteParked, descSiteLastSync, descSiteContact, descSiteTransfers, descBlockedSites} {
 		ch <- d
 	}
 }
@@ -678,6 +679,7 @@ func (c *siteCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSiteQueue, prometheus.GaugeValue, float64(s.Queued), s.Name)
 		ch <- prometheus.MustNewConstMetric(descSiteUnsent, prometheus.GaugeValue, float64(s.Unsent), s.Name)
 		ch <- prometheus.MustNewConstMetric(descSiteParked, prometheus.GaugeValue, float64(s.Parked), s.Name)
+		ch <- prometheus.MustNewConstMetric(descSiteTransfers, prometheus.GaugeValue, float64(s.TransfersPending), s.Name)
 		if s.LastSyncAt != nil {
 			ch <- prometheus.MustNewConstMetric(descSiteLastSync, prometheus.GaugeValue, float64(s.LastSyncAt.Unix()), s.Name)
 		}
