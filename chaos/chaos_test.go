@@ -260,6 +260,7 @@ func (tr *trial) setup() {
 	}
 	tr.put(centralDF, "item", items.String())
 	tr.put(centralDF, "name", `{"id":"name-1","name":"Clinic","is_customer":true}`)
+	tr.setupTransfers()
 	tr.startServer("127.0.0.1:0")
 	tr.proxy = newFaultProxy(tr.t, tr.rng, tr.url)
 	for _, s := range sites {
@@ -388,6 +389,7 @@ type storeState struct {
 	Code     string `json:"code"`
 	SiteID   int64  `json:"site_id"`
 	MovingTo *int64 `json:"moving_to_site_id"`
+	NameID   string `json:"name_id"`
 }
 
 func (st storeState) String() string {
@@ -466,29 +468,27 @@ func (tr *trial) verify() {
 			if tr.uninitialised[df] {
 				continue // checked below: it holds no store data at all
 			}
-			held := tr.checksum(df, s.store)
-			if df == home {
-				for _, table := range []string{"invoice", "invoice_line", "stock_line"} {
-					if held[table] != onCentral[table] {
-						tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v%s", df, s.store, table, held[table], onCentral[table],
-							tr.recordDifference(df, st.ID, table))
-					}
-				}
+			if df != home {
+				tr.checkCopies(df, st, home)
 				continue
 			}
-			if n := held["invoice"].Count + held["invoice_line"].Count + held["stock_line"].Count; n != 0 {
-				tr.t.Errorf("%s holds %d records of store %s, which is on %s", df, n, s.store, home)
+			held := tr.checksum(df, s.store)
+			for _, table := range []string{"invoice", "invoice_line", "requisition", "requisition_line", "stock_line"} {
+				if held[table] != onCentral[table] {
+					tr.t.Errorf("%s: store %s table %s differs on central: %+v vs %+v%s", df, s.store, table, held[table], onCentral[table],
+						tr.recordDifference(df, st.ID, table))
+				}
 			}
 		}
 	}
 	for df := range tr.uninitialised {
 		held := tr.checksum(df, "")
-		if n := held["invoice"].Count + held["invoice_line"].Count + held["stock_line"].Count; n != 0 {
+		if n := held["invoice"].Count + held["invoice_line"].Count + held["requisition"].Count + held["stock_line"].Count; n != 0 {
 			tr.t.Errorf("%s never initialised, yet holds %d store records", df, n)
 		}
 	}
 	rows := map[string]map[string]map[string]any{}
-	for _, table := range []string{"invoice", "invoice_line"} {
+	for _, table := range transferTables {
 		var list []map[string]any
 		if err := json.Unmarshal([]byte(tr.must(nil, "--datafile", centralDF, "record", "list", table, "--output", "json")), &list); err != nil {
 			tr.t.Fatal(err)
@@ -498,7 +498,14 @@ func (tr *trial) verify() {
 			rows[table][fmt.Sprint(row["id"])] = row
 		}
 	}
-	problems := tr.ledger.check(rows, tr.parked(), tr.siteName)
+	written, _ := generated(rows)
+	parked := tr.parked()
+	for key := range parked {
+		if tr.ledger.madeByTransfers(key, strings.ToLower(key.site)+".db") {
+			delete(parked, key)
+		}
+	}
+	problems := append(tr.ledger.check(written, parked, tr.siteName), tr.checkTransfers(rows)...)
 	for i, problem := range problems {
 		if i == 20 {
 			tr.t.Errorf("... and %d more such problems", len(problems)-i)
@@ -667,6 +674,10 @@ func TestChaos(t *testing.T) {
 				if tr.server != nil {
 					tr.killServer()
 				}
+				if keep := os.Getenv("CHAOS_KEEP"); keep != "" && t.Failed() {
+					// The datafiles of a failed trial, to look into with the binary.
+					exec.Command("cp", "-r", tr.dir, filepath.Join(keep, fmt.Sprintf("seed-%d", seed))).Run()
+				}
 				if t.Failed() || os.Getenv("CHAOS_EVENTS") != "" {
 					t.Logf("what the trial did (%s):\n%s", tr.features(), tr.events.String())
 					t.Logf("rerun with CHAOS_SEED=%d", seed)
@@ -677,7 +688,7 @@ func TestChaos(t *testing.T) {
 			listen := strings.TrimPrefix(tr.url, "http://")
 			steps := 30 + tr.rng.Intn(15)
 			for tr.step = 1; tr.step <= steps; tr.step++ {
-				switch r := tr.rng.Intn(12); {
+				switch r := tr.rng.Intn(14); {
 				case r < 3 || (r == 10 && !tr.moves):
 					tr.writeStep()
 				case r < 4:
@@ -695,8 +706,12 @@ func TestChaos(t *testing.T) {
 					tr.put(centralDF, "item", fmt.Sprintf(`{"id":%q,"name":"Renamed %d"}`, id, tr.step))
 				case r < 11:
 					tr.moveStep()
-				default:
+				case r < 12:
 					tr.concurrentSyncs(remoteDF(tr.rng.Intn(len(sites))))
+				case r < 13:
+					tr.orderStep()
+				default:
+					tr.deleteStep()
 				}
 			}
 			tr.step = 0

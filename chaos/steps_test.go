@@ -21,7 +21,7 @@ import (
 // the site or is being moved away from it, the site has not initialised (it lacks the store or the master
 // data), or an update names a record the site does not hold.
 var refusals = []string{"is not active on this site", "is being moved to another site", "no store with id", "no item with id",
-	"no name with id", "no invoice with id", "is required"}
+	"no name with id", "no invoice with id", "no requisition with id", "is required"}
 
 // tryPut writes records on a datafile and returns "", or, when allowRefusal is set and the datafile
 // refuses them for one of the refusals, the error; any other failure ends the trial.
@@ -78,12 +78,18 @@ func (tr *trial) writeStoreData(df string, st storeState) bool {
 	legit := tr.mayWrite(df, st)
 	tr.seq++
 	inv, ref := fmt.Sprintf("inv-%s-%d", st.Code, tr.seq), fmt.Sprintf("c%d", tr.seq)
-	if why := tr.tryPut(df, "invoice", fmt.Sprintf(`{"id":%q,"store_id":%q,"name_id":"name-1","type":"customer_invoice","status":"new","their_ref":%q,"created_at":"2026-01-01T00:00:00Z"}`,
-		inv, st.ID, ref), true); why != "" {
+	// Two invoices in three are shipments to the other store, which become its supplier invoices once
+	// confirmed.
+	name := "name-1"
+	if tr.rng.Intn(3) > 0 {
+		name = tr.otherStore(st).NameID
+	}
+	if why := tr.tryPut(df, "invoice", fmt.Sprintf(`{"id":%q,"store_id":%q,"name_id":%q,"type":"customer_invoice","status":"new","their_ref":%q,"created_at":"2026-01-01T00:00:00Z"}`,
+		inv, st.ID, name, ref), true); why != "" {
 		tr.event("write %s on %s (%s): refused: %s", st.Code, df, st, why)
 		return false
 	}
-	tr.ledger.wrote(df, "invoice", inv, st.Code, map[string]string{"store_id": st.ID, "name_id": "name-1", "type": "customer_invoice"},
+	tr.ledger.wrote(df, "invoice", inv, st.Code, map[string]string{"store_id": st.ID, "name_id": name, "type": "customer_invoice"},
 		"new|"+ref, tr.seq, legit)
 	type line struct {
 		id, item string
@@ -104,6 +110,17 @@ func (tr *trial) writeStoreData(df string, st storeState) bool {
 			strconv.Itoa(l.quantity), tr.seq, legit)
 	}
 	tr.event("write %s on %s: invoice %s and %d lines (%s)%s", st.Code, df, inv, len(lines), st, forcedMark(legit))
+	if name != "name-1" && tr.rng.Intn(3) > 0 {
+		// Picked at once: the receiving store's site makes its supplier invoice.
+		tr.seq++
+		content := fmt.Sprintf("confirmed|p%d", tr.seq)
+		if why := tr.tryPut(df, "invoice", fmt.Sprintf(`{"id":%q,"status":"confirmed","their_ref":"p%d"}`, inv, tr.seq), true); why != "" {
+			tr.event("confirm %s on %s: refused: %s", inv, df, why)
+			return false
+		}
+		tr.ledger.wrote(df, "invoice", inv, st.Code, nil, content, tr.seq, legit)
+		tr.event("shipment %s to %s confirmed on %s", inv, name, df)
+	}
 	return true
 }
 
@@ -121,6 +138,9 @@ func (tr *trial) updateStep() {
 		rec := tr.ledger.random(tr.rng.Intn)
 		if rec == nil {
 			return
+		}
+		if rec.table != "invoice" && rec.table != "invoice_line" {
+			continue // orders are sent once and left to their response
 		}
 		st := tr.storeStates()[rec.store]
 		df := tr.pickWriter(st)

@@ -63,7 +63,8 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 			err := rows.Scan(&e.cursor, &e.table, &e.id)
 			entries = append(entries, e)
 			return err
-		}, `SELECT cursor, table_name, record_id FROM changelog WHERE cursor > ? AND table_name IN ('invoice', 'invoice_line', 'requisition', 'requisition_line') ORDER BY cursor`, cursor)
+		}, `SELECT cursor, table_name, record_id FROM changelog WHERE cursor > ?
+			AND table_name IN ('invoice', 'invoice_line', 'requisition', 'requisition_line', 'store') ORDER BY cursor`, cursor)
 		if err != nil {
 			return fmt.Errorf("transfers: %w", err)
 		}
@@ -75,13 +76,15 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 			continue // a remote that has never synced holds no store
 		}
 		for _, e := range entries {
-			doc, err := p.documentOf(ctx, e)
+			found, err := p.documentsOf(ctx, e)
 			if err != nil {
 				return fmt.Errorf("transfers: %w", err)
 			}
-			if doc.id != "" && !seen[doc] {
-				seen[doc] = true
-				docs = append(docs, doc)
+			for _, doc := range found {
+				if doc.id != "" && !seen[doc] {
+					seen[doc] = true
+					docs = append(docs, doc)
+				}
 			}
 		}
 		if len(docs) == 0 {
@@ -146,6 +149,33 @@ func (p *transferProcessor) recordStore(ctx context.Context, table string) (*rec
 	}
 	p.stores[table] = rs
 	return rs, nil
+}
+
+// documentsOf are the documents a change may concern. A store that has become active here, by a move or
+// by a move called off, brings every transfer made out to it or sent from it: what reached this datafile
+// while it was elsewhere, or on its way, was left for its site then.
+func (p *transferProcessor) documentsOf(ctx context.Context, e changeEntry) ([]transferDoc, error) {
+	if e.table != "store" {
+		doc, err := p.documentOf(ctx, e)
+		return []transferDoc{doc}, err
+	}
+	p.local = map[string]bool{} // the change may be its move
+	if local, err := p.isLocal(ctx, e.id); err != nil || !local {
+		return nil, err
+	}
+	var out []transferDoc
+	for _, table := range []string{"invoice", "requisition"} {
+		ids, err := queryColumn[string](ctx, p.tx, `SELECT r.id FROM `+table+` r WHERE `+madeOutToSQL(table)+`
+			UNION SELECT id FROM `+table+` WHERE store_id = ? AND name_id IN (SELECT id FROM name WHERE store_id IS NOT NULL AND store_id <> ?)
+			ORDER BY 1`, e.id, e.id, e.id, e.id)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out = append(out, transferDoc{table, id})
+		}
+	}
+	return out, nil
 }
 
 // documentOf is the document a changed record belongs to. A line that is gone no longer says which: the

@@ -165,3 +165,33 @@ func TestOrderBecomesAResponse(t *testing.T) {
 		t.Errorf("request is %v once its response is finalised, want finalised", v)
 	}
 }
+
+// TestStoreArrivingTakesItsTransfers: a shipment made out to a store on another site waits for that site;
+// when the store moves here, this datafile makes its receipt, once.
+func TestStoreArrivingTakesItsTransfers(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`)
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	mustPut(t, db, "invoice_line", `{"id":"ci-1-line","invoice_id":"ci-1","item_id":"item-1","quantity":3}`)
+	receipts := func() int64 {
+		return queryInt(t, db, `SELECT count(*) FROM invoice WHERE type = 'supplier_invoice' AND linked_invoice_id = 'ci-1'`)
+	}
+	if receipts() != 0 {
+		t.Fatal("central made the receipt of a store active on North")
+	}
+	if _, _, err := db.MoveStore(ctx, "CL", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if receipts() != 1 || queryInt(t, db, `SELECT count(*) FROM invoice_line WHERE store_id = ?`, clinic.ID) != 1 {
+		t.Fatalf("after the clinic came to central: %d receipts, want 1 with its line", receipts())
+	}
+	mustExec(t, db, `UPDATE store SET name = 'Clinic' WHERE id = ?`, clinic.ID) // a later change to the store
+	mustPut(t, db, "invoice", `{"id":"ci-1","their_ref":"again"}`)
+	if receipts() != 1 {
+		t.Errorf("%d receipts after the store changed again, want 1", receipts())
+	}
+}
