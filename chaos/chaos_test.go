@@ -500,12 +500,13 @@ func (tr *trial) verify() {
 	}
 	written, _ := generated(rows)
 	parked := tr.parked()
+	transferProblems := tr.checkTransfers(rows, parked)
 	for key := range parked {
 		if tr.ledger.madeByTransfers(key, strings.ToLower(key.site)+".db") {
 			delete(parked, key)
 		}
 	}
-	problems := append(tr.ledger.check(written, parked, tr.siteName), tr.checkTransfers(rows)...)
+	problems := append(tr.ledger.check(written, parked, tr.siteName), transferProblems...)
 	for i, problem := range problems {
 		if i == 20 {
 			tr.t.Errorf("... and %d more such problems", len(problems)-i)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 )
 
 // queueMasterData puts a copy of every master record (sites and stores included) in one remote site's own
@@ -26,12 +27,25 @@ func queueMasterData(ctx context.Context, tx *sql.Tx, siteID int64) error {
 			return err
 		}
 	}
+	// The joins of stores on other sites are not this site's (see CentralRecords); its own stores' come
+	// with their store data.
+	notOtherSites := map[string]string{
+		"name_store_join":       `WHERE store_id IN (SELECT id FROM store WHERE site_id = ?)`,
+		"master_list_name_join": `WHERE coalesce((SELECT site_id FROM store WHERE id = (SELECT store_id FROM name WHERE name.id = name_id)), ?) = ?`,
+	}
 	for _, t := range Tables() {
 		if t.Kind != Master {
 			continue
 		}
+		where, args := "", []any{siteID, t.Name}
+		if w, ok := notOtherSites[t.Name]; ok {
+			where, args = w, append(args, siteID)
+			if strings.Count(w, "?") == 2 {
+				args = append(args, siteID)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
-			SELECT ?, ?, id, '', 'update' FROM `+t.Name+` ORDER BY id`, siteID, t.Name); err != nil {
+			SELECT ?, ?, id, '', 'update' FROM `+t.Name+` `+where+` ORDER BY id`, args...); err != nil {
 			return err
 		}
 	}

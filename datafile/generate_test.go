@@ -26,7 +26,7 @@ func TestGenerateNewForOneSite(t *testing.T) {
 	syncWrite(t, db, north.ID, `INSERT INTO stock_line (id, store_id, item_id, quantity) VALUES ('stock-n', '`+n1.ID+`', 'item-1', 4)`)
 	syncWrite(t, db, west.ID, `INSERT INTO stock_line (id, store_id, item_id, quantity) VALUES ('stock-w', '`+w1.ID+`', 'item-2', 5)`)
 
-	_, masterCursor, err := db.CentralRecords(ctx, 0, 1)
+	_, masterCursor, err := db.CentralRecords(ctx, 0, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestGenerateNewForOneSite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if recs, maxCursor, err := db.CentralRecords(ctx, masterCursor, 1000); err != nil || len(recs) != 0 || maxCursor != masterCursor {
+	if recs, maxCursor, err := db.CentralRecords(ctx, 0, masterCursor, 1000); err != nil || len(recs) != 0 || maxCursor != masterCursor {
 		t.Errorf("the change log every remote reads gained %d master records (max cursor %d, was %d; %v)", len(recs), maxCursor, masterCursor, err)
 	}
 	if westAfter := siteQueue(t, db, west.ID); fmt.Sprint(westAfter) != fmt.Sprint(westBefore) {
@@ -97,7 +97,7 @@ func TestGenerateNewForOneSite(t *testing.T) {
 	if _, err := db.GenerateForSites(ctx, 0, true); err != nil {
 		t.Fatal(err)
 	}
-	if recs, _, err := db.CentralRecords(ctx, masterCursor, 1000); err != nil || len(recs) < len(want) {
+	if recs, _, err := db.CentralRecords(ctx, 0, masterCursor, 1000); err != nil || len(recs) < len(want) {
 		t.Errorf("generate for every site put %d master records in the change log (%v), want at least %d", len(recs), err, len(want))
 	}
 }

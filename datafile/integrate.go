@@ -338,8 +338,14 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if !errors.Is(err, errDrop) && !errors.As(err, &de) && !isConstraintError(err) {
 			return fmt.Errorf("integrate %s %s: %w", r.Table, r.RecordID, err)
 		}
-		if err := buf.add(ctx, in.source, r, err.Error(), in.holds(err)); err != nil {
+		held := in.holds(err)
+		if err := buf.add(ctx, in.source, r, err.Error(), held); err != nil {
 			return err
+		}
+		if held == heldStoreMovedAway {
+			if err := returnParkedTransfer(ctx, in.tx, in.source, r.Table, r.RecordID); err != nil {
+				return err
+			}
 		}
 		if in.role == RoleCentral {
 			res.Held = append(res.Held, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: err.Error()})
@@ -448,9 +454,15 @@ func (in *integrator) pass(ctx context.Context, table, action string, res *Integ
 					return fmt.Errorf("integrate %s %s: %w", table, r.recordID, err)
 				}
 				res.Failed++
+				held := in.holds(err)
 				if _, err := in.tx.ExecContext(ctx, `UPDATE sync_buffer SET attempts = attempts + 1, error = ?, held = ? WHERE id = ?`,
-					err.Error(), in.holds(err), r.id); err != nil {
+					err.Error(), held, r.id); err != nil {
 					return err
+				}
+				if held == heldStoreMovedAway {
+					if err := returnParkedTransfer(ctx, in.tx, in.source, table, r.recordID); err != nil {
+						return err
+					}
 				}
 				continue
 			}

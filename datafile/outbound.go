@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -40,8 +41,10 @@ func outAction(logged string, exists bool) string {
 	return "update"
 }
 
-// CentralRecords returns up to limit master-data changes after cursor, with the newest cursor of all.
-func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]OutRecord, int64, error) {
+// CentralRecords returns up to limit master-data changes after cursor for a site (every change when siteID
+// is 0), with the newest cursor of all. The joins of a store to names and of a store's name to master lists
+// are that store's business: they go only to the site the store is on, and follow it when it moves.
+func (db *DB) CentralRecords(ctx context.Context, siteID int64, after int64, limit int) ([]OutRecord, int64, error) {
 	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, err
@@ -51,11 +54,75 @@ func (db *DB) CentralRecords(ctx context.Context, after int64, limit int) ([]Out
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
 		return nil, 0, err
 	}
-	out, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, 0, err
+	if siteID == 0 {
+		out, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
+		return out, maxCursor, err
 	}
-	return out, maxCursor, nil
+	// Pages are read until limit records for the site are found, so that joins of other sites' stores
+	// never make a page come back empty before the end. When the rest of the log holds none for the site,
+	// the newest cursor said is the last record sent, so that the site stops there, as at the end.
+	var kept []OutRecord
+	scanned := after
+	for len(kept) < limit {
+		page, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, scanned, limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(page) == 0 {
+			last := after
+			if len(kept) > 0 {
+				last = kept[len(kept)-1].Cursor
+			}
+			return kept, last, nil
+		}
+		for _, r := range page {
+			scanned = r.Cursor
+			mine, err := joinForSite(ctx, tx, r, siteID)
+			if err != nil {
+				return nil, 0, err
+			}
+			if mine {
+				if kept = append(kept, r); len(kept) == limit {
+					break
+				}
+			}
+		}
+	}
+	return kept, maxCursor, nil
+}
+
+// joinForSite reports whether a master record goes to a site: every record does but the join of a store
+// on another site.
+func joinForSite(ctx context.Context, q queryer, r OutRecord, siteID int64) (bool, error) {
+	store, err := joinStore(ctx, q, r)
+	if err != nil || store == "" {
+		return true, err
+	}
+	var on int64
+	err = q.QueryRowContext(ctx, `SELECT coalesce((SELECT site_id FROM store WHERE id = ?), 0)`, store).Scan(&on)
+	return on == siteID, err
+}
+
+// joinStore is the store a join record concerns: a name_store_join's store, or the store whose name a
+// master_list_name_join joins to a list. "" for any other record, for a join of a name that stands for no
+// store, and for a delete, which is sent to every site (deleting what a site does not hold changes nothing).
+func joinStore(ctx context.Context, q queryer, r OutRecord) (string, error) {
+	if r.Action == "delete" || r.Values == nil {
+		return "", nil
+	}
+	switch r.Table {
+	case "name_store_join":
+		s, _ := r.Values["store_id"].(string)
+		return s, nil
+	case "master_list_name_join":
+		var store sql.NullString
+		err := q.QueryRowContext(ctx, `SELECT store_id FROM name WHERE id = ?`, r.Values["name_id"]).Scan(&store)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		return store.String, err
+	}
+	return "", nil
 }
 
 // readChanges reads the change-log entries that where selects, in its order, each with its record's

@@ -103,6 +103,11 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 				if err := buf.add(ctx, siteID, r, msg, held); err != nil {
 					return err
 				}
+				if held == heldStoreMovedAway {
+					if err := returnParkedTransfer(ctx, tx, siteID, r.Table, r.RecordID); err != nil {
+						return err
+					}
+				}
 				res.Parked = append(res.Parked, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: msg})
 				continue
 			}

@@ -94,9 +94,12 @@ func another(ctx context.Context, tx queryer, query string, args []any, dest ...
 	return err == nil, err
 }
 
-// checkTransferVisible refuses an invoice or a requisition made out to the name of another store (a transfer
-// to that store) when no active name_store_join lets its store deal with that name.
+// checkTransferVisible refuses a customer invoice or a request made out to the name of another store (a
+// transfer to that store) when no active name_store_join lets its store deal with that name.
 func checkTransferVisible(ctx context.Context, tx queryer, rec Record) error {
+	if typ := rec.Values["type"]; typ != "customer_invoice" && typ != "request" {
+		return nil // a receipt or a response is the other half of a transfer, made out to its sender
+	}
 	nameID, _ := rec.Values["name_id"].(string)
 	var toStore, toCode string
 	err := tx.QueryRowContext(ctx, `SELECT store.id, store.code FROM name JOIN store ON store.id = name.store_id WHERE name.id = ?`, nameID).Scan(&toStore, &toCode)

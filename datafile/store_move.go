@@ -148,7 +148,10 @@ func moveStoreNow(ctx context.Context, tx *sql.Tx, st Store) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE store SET site_id = ?, moving_to_site_id = NULL WHERE id = ?`, st.SiteID, st.ID); err != nil {
 		return err
 	}
-	return requeueStore(ctx, tx, st)
+	if err := requeueStore(ctx, tx, st); err != nil {
+		return err
+	}
+	return queueStoreJoins(ctx, tx, st)
 }
 
 // checkRoomFor refuses to move a store to a mobile site that holds, or is about to hold, another store.

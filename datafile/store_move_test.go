@@ -214,3 +214,36 @@ func TestMovesThatNeedNoHandover(t *testing.T) {
 		t.Fatalf("a handover after the cancel moved the store: %+v %v", pushed, err)
 	}
 }
+
+// TestParkedTransferIsSentBackAsCentralHasIt: a shipment a site wrote for a store forced away from it is
+// parked; the site also holds it as a transfer made out to a store of its own, so central sends it what it
+// holds of that shipment (nothing: a delete), and the site's copy cannot outlive the parked change.
+func TestParkedTransferIsSentBackAsCentralHasIt(t *testing.T) {
+	ctx := context.Background()
+	fx := newHandoverFixture(t)
+	clinic := mustAddStore(t, fx.db, "CL", "North")
+	if _, st, err := fx.db.MoveStore(ctx, "R", "South", true); err != nil || st.SiteID != fx.south.ID {
+		t.Fatalf("forced move: %+v %v", st, err)
+	}
+	pushed, err := fx.db.ReceivePush(ctx, fx.north.ID, []datafile.InRecord{{
+		SyncOutID: "late:1", Table: "invoice", RecordID: "ci-late", Action: "insert",
+		Data: json.RawMessage(fmt.Sprintf(`{"id":"ci-late","store_id":%q,"name_id":%q,"type":"customer_invoice","status":"confirmed","created_at":%q}`,
+			fx.r.ID, clinic.NameID, testCreatedAt)),
+	}}, 0, nil)
+	if err != nil || len(pushed.Parked) != 1 {
+		t.Fatalf("late shipment: %+v %v, want it parked", pushed, err)
+	}
+	recs, _, err := fx.db.QueuedRecords(ctx, fx.north.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := ""
+	for _, r := range recs {
+		if r.RecordID == "ci-late" {
+			sent = r.Action
+		}
+	}
+	if sent != "delete" {
+		t.Errorf("North is sent %q for its parked shipment, want delete", sent)
+	}
+}

@@ -181,6 +181,28 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 	return nil
 }
 
+// queueStoreJoins queues a store's joins for the site it has moved to: only the site a store is on gets
+// them (see CentralRecords), and its new site has read past them in the change log. Queued like master
+// data, under no store.
+func queueStoreJoins(ctx context.Context, tx *sql.Tx, st Store) error {
+	if st.SiteID == CentralSiteID {
+		return nil
+	}
+	for _, join := range []struct{ table, where string }{
+		{"name_store_join", `store_id = ?`},
+		{"master_list_name_join", `name_id IN (SELECT id FROM name WHERE store_id = ?)`},
+	} {
+		// A site that has not initialised yet reads them from the start of the log.
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT ?, ?, id, '', 'update' FROM `+join.table+` WHERE `+join.where+`
+				AND EXISTS (SELECT 1 FROM site WHERE id = ? AND init_requested_at IS NOT NULL) ORDER BY id`,
+			st.SiteID, join.table, st.ID, st.SiteID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.
 func requeueSiteStores(ctx context.Context, tx *sql.Tx, siteID int64) error {
 	q, args := `SELECT `+storeColumns+` FROM store WHERE site_id <> ?`, []any{CentralSiteID}

@@ -87,3 +87,20 @@ func (in *integrator) transferCopy(ctx context.Context, counterpart string) (boo
 	}
 	return err == nil && st.site == in.thisSite, err
 }
+
+// returnParkedTransfer queues central's state of a transfer record that central parked from a site whose
+// store was forced away from it: the site may hold the record as a transfer made out to one of its own
+// stores, which its purge keeps, and must then hold what central holds (nothing, when central has none).
+// Sent to a site for which it is no such transfer, it is dropped there.
+func returnParkedTransfer(ctx context.Context, tx *sql.Tx, siteID int64, table, id string) error {
+	if !isTransferTable(table) {
+		return nil
+	}
+	counterpart, err := counterpartOfRow(ctx, tx, table, id)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+		VALUES (?, ?, ?, ?, 'update')`, siteID, table, id, counterpart)
+	return err
+}

@@ -96,9 +96,12 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 		}
 		for _, d := range docs {
 			var err error
-			if d.table == "invoice" {
+			switch d.table {
+			case "invoice":
 				err = p.invoice(ctx, d.id)
-			} else {
+			case "orphan":
+				err = p.dropOrphan(ctx, d.id)
+			default:
 				err = p.requisition(ctx, d.id)
 			}
 			if err != nil {
@@ -163,7 +166,19 @@ func (p *transferProcessor) documentsOf(ctx context.Context, e changeEntry) ([]t
 	if local, err := p.isLocal(ctx, e.id); err != nil || !local {
 		return nil, err
 	}
+	// A supplier invoice of the store, still new, whose customer invoice is not here: the shipment was
+	// deleted while the store was on its way here, and so was never here to be seen gone. Every transfer
+	// made out to the store reached this datafile before the store's own record did.
+	orphans, err := queryColumn[string](ctx, p.tx, `SELECT id FROM invoice si WHERE store_id = ? AND type = 'supplier_invoice'
+		AND status = 'new' AND linked_invoice_id <> '' AND NOT EXISTS (SELECT 1 FROM invoice ci WHERE ci.id = si.linked_invoice_id)
+		ORDER BY id`, e.id)
+	if err != nil {
+		return nil, err
+	}
 	var out []transferDoc
+	for _, id := range orphans {
+		out = append(out, transferDoc{"orphan", id})
+	}
 	for _, table := range []string{"invoice", "requisition"} {
 		ids, err := queryColumn[string](ctx, p.tx, `SELECT r.id FROM `+table+` r WHERE `+madeOutToSQL(table)+`
 			UNION SELECT id FROM `+table+` WHERE store_id = ? AND name_id IN (SELECT id FROM name WHERE store_id IS NOT NULL AND store_id <> ?)
@@ -367,6 +382,21 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// dropOrphan deletes a new supplier invoice whose customer invoice is gone.
+func (p *transferProcessor) dropOrphan(ctx context.Context, id string) error {
+	si, err := p.load(ctx, "invoice", id)
+	if err != nil || si == nil || str(si, "status") != "new" {
+		return err
+	}
+	if ci, err := p.load(ctx, "invoice", str(si, "linked_invoice_id")); err != nil || ci != nil {
+		return err
+	}
+	if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, id); err != nil {
+		return err
+	}
+	return p.delete(ctx, "invoice", id)
 }
 
 // receive makes the supplier invoice of a customer invoice to store to, once it is confirmed (picked) or

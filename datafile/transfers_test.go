@@ -195,3 +195,78 @@ func TestStoreArrivingTakesItsTransfers(t *testing.T) {
 		t.Errorf("%d receipts after the store changed again, want 1", receipts())
 	}
 }
+
+// TestJoinsGoOnlyToTheirStoresSite: a store's joins to names and of its name to master lists reach the site
+// the store is on and no other, and follow the store when it moves.
+func TestJoinsGoOnlyToTheirStoresSite(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	mustAddSite(t, db, "South", "")
+	n1, s1 := mustAddStore(t, db, "N1", "North"), mustAddStore(t, db, "S1", "South")
+	mustPut(t, db, "name", `{"id":"name-cust","name":"Customer","is_customer":true}`)
+	mustPut(t, db, "master_list", `{"id":"ml-1","name":"Essentials"}`)
+	mustPut(t, db, "name_store_join",
+		obj(t, map[string]any{"id": "nsj-n1", "name_id": "name-cust", "store_id": n1.ID}),
+		obj(t, map[string]any{"id": "nsj-s1", "name_id": "name-cust", "store_id": s1.ID}))
+	mustPut(t, db, "master_list_name_join",
+		obj(t, map[string]any{"id": "mlnj-n1", "master_list_id": "ml-1", "name_id": n1.NameID}),
+		obj(t, map[string]any{"id": "mlnj-s1", "master_list_id": "ml-1", "name_id": s1.NameID}),
+		`{"id":"mlnj-cust","master_list_id":"ml-1","name_id":"name-cust"}`)
+	for _, limit := range []int{1, 1000} {
+		got := map[string]bool{}
+		var cursor int64
+		for {
+			recs, maxCursor, err := db.CentralRecords(ctx, north.ID, cursor, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				got[r.RecordID] = true
+				cursor = r.Cursor
+			}
+			if len(recs) == 0 || cursor >= maxCursor {
+				break
+			}
+		}
+		for id, want := range map[string]bool{"nsj-n1": true, "mlnj-n1": true, "mlnj-cust": true, "nsj-s1": false, "mlnj-s1": false, "name-cust": true} {
+			if got[id] != want {
+				t.Errorf("pages of %d: North reads %s: %v, want %v", limit, id, got[id], want)
+			}
+		}
+	}
+	if _, err := db.InitialiseSite(ctx, north.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.MoveStore(ctx, "S1", "North", true); err != nil {
+		t.Fatal(err)
+	}
+	queued := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id IN ('nsj-s1', 'mlnj-s1')`, north.ID)
+	if queued != 2 {
+		t.Errorf("%d of S1's joins queued for North after S1 moved there, want 2", queued)
+	}
+}
+
+// TestReceiptOfAShipmentDeletedOnTheWayGoes: a receipt made on the clinic's site whose shipment was deleted
+// while the clinic moved goes once the clinic is here and the shipment is not.
+func TestReceiptOfAShipmentDeletedOnTheWayGoes(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`)
+	// North made the receipt of a shipment, and the warehouse has deleted the shipment since.
+	syncWrite(t, db, north.ID,
+		fmt.Sprintf(`INSERT INTO invoice (id, store_id, name_id, type, status, created_at, linked_invoice_id)
+			VALUES ('si-1', '%s', '%s', 'supplier_invoice', 'new', '2026-01-01T00:00:00Z', 'ci-gone')`, clinic.ID, warehouse.NameID),
+		fmt.Sprintf(`INSERT INTO invoice_line (id, invoice_id, store_id, item_id, quantity) VALUES ('si-1-line', 'si-1', '%s', 'item-1', 4)`, clinic.ID),
+		fmt.Sprintf(`INSERT INTO invoice (id, store_id, name_id, type, status, created_at, linked_invoice_id)
+			VALUES ('si-2', '%s', '%s', 'supplier_invoice', 'confirmed', '2026-01-01T00:00:00Z', 'ci-gone-too')`, clinic.ID, warehouse.NameID))
+	if _, _, err := db.MoveStore(ctx, "CL", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM invoice WHERE id = 'si-1'`) + queryInt(t, db, `SELECT count(*) FROM invoice_line WHERE id = 'si-1-line'`); n != 0 {
+		t.Errorf("the new receipt of a deleted shipment is still here (%d records)", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM invoice WHERE id = 'si-2'`); n != 1 {
+		t.Errorf("a receipt already received went with its deleted shipment")
+	}
+}

@@ -16,7 +16,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 central() { "$BIN" --datafile central.db "$@"; }
 north() { MSUPPLY_HARDWARE_ID=demo-north-pc "$BIN" --datafile north.db "$@"; }
 south() { MSUPPLY_HARDWARE_ID=demo-south-tablet "$BIN" --datafile south.db "$@"; }
-store_id() { "$BIN" --datafile "$1" store list --output json | tr -d ' \n' | sed 's/},{/}\n{/g' | grep "\"code\":\"$2\"" | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
+# store_field DATAFILE CODE FIELD: one field of one store, from store list's JSON.
+store_field() { "$BIN" --datafile "$1" store list --output json | tr -d ' \n' | sed 's/},{/}\n{/g' | grep "\"code\":\"$2\"" | sed "s/.*\"$3\":\"\([^\"]*\)\".*/\1/"; }
+store_id() { store_field "$1" "$2" id; }
+# json_field FIELD: FIELD of the record that record get prints on standard input ("null" when it is null).
+json_field() { grep -m1 "^ *\"$1\":" | sed 's/^[^:]*: *//; s/,$//; s/^"//; s/"$//'; }
 
 say "central server: create the datafile and provision sites and stores from sites.toml"
 central init --central --site-name "Ministry Central" --site-code HQ
@@ -89,6 +93,43 @@ north record put stock_line "{\"store_id\":\"$S1\",\"item_id\":\"item-001\",\"qu
 say "sync both remotes"
 north run --remote --once
 south run --remote --once
+
+say "a shipment between two sites: North's hospital ships to South's health centre, through central"
+N1_NAME=$(store_field central.db N1 name_id)
+S1_NAME=$(store_field central.db S1 name_id)
+echo "on central, once: N1 may deal with S1 (its customer), and S1 with N1 (its supplier); without the first,"
+echo "North's shipment is refused, and without the second South cannot receive it"
+central record put name_store_join "[{\"name_id\":\"$S1_NAME\",\"store_id\":\"$N1\",\"is_customer\":true},
+ {\"name_id\":\"$N1_NAME\",\"store_id\":\"$S1\",\"is_supplier\":true}]" >/dev/null
+north run --remote --once >/dev/null
+north record put invoice "{\"id\":\"north-to-south-1\",\"store_id\":\"$N1\",\"name_id\":\"$S1_NAME\",\"type\":\"customer_invoice\"}" >/dev/null
+for i in 8 9; do printf '{"invoice_id":"north-to-south-1","item_id":"item-%03d","batch":"T%d","expiry":"2027-03-31","quantity":%d,"sell_price":0.5}\n' "$i" "$i" $((i * 5)); done |
+	north record put invoice_line - >/dev/null
+north record put invoice '{"id":"north-to-south-1","status":"confirmed"}' >/dev/null
+echo "North picks the shipment (confirmed) and syncs; it waits for South's site:"
+north run --remote --once >/dev/null
+north transfer list
+echo "South syncs: it takes the shipment in, read-only there, and makes S1's receipt:"
+south run --remote --once >/dev/null
+south transfer list
+echo "North's invoice is read-only on South:"
+south record put invoice '{"id":"north-to-south-1","status":"finalised"}' || true
+SI=$(south record list invoice --where type=supplier_invoice --where linked_invoice_id=north-to-south-1 --output json | grep -o '"id": "[^"]*"' | cut -d'"' -f4 || true)
+[ "$(printf '%s' "$SI" | grep -c .)" = 1 ] || { echo "South should hold exactly one receipt of north-to-south-1, it holds: ${SI:-none}"; exit 1; }
+echo "South receives the goods (confirms the receipt); North links its invoice to the receipt as it takes it in,"
+echo "and sends the link back at its next sync:"
+south record put invoice "{\"id\":\"$SI\",\"status\":\"confirmed\"}" >/dev/null
+south run --remote --once >/dev/null
+north run --remote --once >/dev/null
+north run --remote --once >/dev/null
+south run --remote --once >/dev/null
+[ "$(north record get invoice north-to-south-1 | json_field linked_invoice_id)" = "$SI" ] ||
+	{ echo "North's invoice north-to-south-1 is not linked to South's receipt $SI"; exit 1; }
+echo "North's invoice north-to-south-1: linked to $SI, received at $(north record get invoice north-to-south-1 | json_field received_at)"
+[ "$(north transfer list --output json)" = "$(south transfer list --output json)" ] ||
+	{ echo "North and South list the transfer differently"; exit 1; }
+echo "North and South list the same transfer:"
+north transfer list
 
 say "central server: master data changes reach every remote"
 central record put item '{"id":"item-001","name":"Essential medicine 1 (new pack)"}' >/dev/null

@@ -36,7 +36,7 @@ type CentralDatafile interface {
 	SiteStatusStore
 	UpdateSiteType(ctx context.Context, siteID int64, siteType string) error
 	RecordSyncCompleted(ctx context.Context, siteID int64) error
-	CentralRecords(ctx context.Context, after int64, limit int) ([]datafile.OutRecord, int64, error)
+	CentralRecords(ctx context.Context, siteID int64, after int64, limit int) ([]datafile.OutRecord, int64, error)
 	QueuedRecords(ctx context.Context, siteID int64, limit int) ([]datafile.OutRecord, int64, error)
 	Acknowledge(ctx context.Context, siteID int64, ids []string) (int, error)
 	InitialiseSite(ctx context.Context, siteID int64) (int64, error)
@@ -444,7 +444,7 @@ func (s *Server) handleCentralRecords(w http.ResponseWriter, r *http.Request, si
 			return badRequest("cursor must be a whole number, 0 or more")
 		}
 	}
-	recs, maxCursor, err := s.db.CentralRecords(r.Context(), cursor, limit)
+	recs, maxCursor, err := s.db.CentralRecords(r.Context(), site.ID, cursor, limit)
 	if err != nil {
 		return err
 	}
