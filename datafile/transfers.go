@@ -69,6 +69,11 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("transfers: %w", err)
 		}
 		if len(entries) == 0 {
+			// Nothing more of interest: the cursor passes what else was written (items, stock), so that no
+			// later transaction reads it again.
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog`).Scan(&cursor); err != nil {
+				return fmt.Errorf("transfers: %w", err)
+			}
 			break
 		}
 		cursor = entries[len(entries)-1].cursor

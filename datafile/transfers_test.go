@@ -270,3 +270,13 @@ func TestReceiptOfAShipmentDeletedOnTheWayGoes(t *testing.T) {
 		t.Errorf("a receipt already received went with its deleted shipment")
 	}
 }
+
+// TestTransferCursorPassesOtherWrites: the transfer cursor moves past writes of no interest to transfers,
+// so that no later transaction reads them again.
+func TestTransferCursorPassesOtherWrites(t *testing.T) {
+	_, db := parallelUnlockedCentral(t)
+	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`, `{"id":"item-2","name":"Paracetamol"}`)
+	if at, last := queryInt(t, db, `SELECT cursor FROM transfer_state`), queryInt(t, db, `SELECT max(cursor) FROM changelog`); at != last {
+		t.Errorf("transfer cursor at %d after items were written up to %d", at, last)
+	}
+}
