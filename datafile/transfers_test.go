@@ -280,3 +280,26 @@ func TestTransferCursorPassesOtherWrites(t *testing.T) {
 		t.Errorf("transfer cursor at %d after items were written up to %d", at, last)
 	}
 }
+
+// TestCentralRefusesATransferCopyPushedBack: the site a shipment is made out to holds it read-only; central
+// refuses it from that site as it refuses any store data of another site.
+func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1'`, north.ID); n != 1 {
+		t.Fatalf("the shipment is queued %d times for the clinic's site, want once", n)
+	}
+	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "ci-1", Action: "update",
+		Data: []byte(fmt.Sprintf(`{"id":"ci-1","store_id":%q,"name_id":%q,"type":"customer_invoice","status":"finalised","created_at":%q}`,
+			warehouse.ID, clinic.NameID, testCreatedAt))}}, 0, nil)
+	if err != nil || len(pushed.Rejections) != 1 {
+		t.Fatalf("North pushing the warehouse's shipment: %+v %v, want it refused", pushed, err)
+	}
+	if v := queryValue(t, db, `SELECT status FROM invoice WHERE id = 'ci-1'`); v != "confirmed" {
+		t.Errorf("the shipment is %v on central after North pushed it, want confirmed", v)
+	}
+}
