@@ -148,6 +148,9 @@ func moveStoreNow(ctx context.Context, tx *sql.Tx, st Store) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE store SET site_id = ?, moving_to_site_id = NULL WHERE id = ?`, st.SiteID, st.ID); err != nil {
 		return err
 	}
+	if err := dropOrphanReceipts(ctx, tx, st.ID); err != nil {
+		return err
+	}
 	if err := requeueStore(ctx, tx, st); err != nil {
 		return err
 	}

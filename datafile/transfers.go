@@ -101,12 +101,9 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 		}
 		for _, d := range docs {
 			var err error
-			switch d.table {
-			case "invoice":
+			if d.table == "invoice" {
 				err = p.invoice(ctx, d.id)
-			case "orphan":
-				err = p.dropOrphan(ctx, d.id)
-			default:
+			} else {
 				err = p.requisition(ctx, d.id)
 			}
 			if err != nil {
@@ -171,19 +168,7 @@ func (p *transferProcessor) documentsOf(ctx context.Context, e changeEntry) ([]t
 	if local, err := p.isLocal(ctx, e.id); err != nil || !local {
 		return nil, err
 	}
-	// A supplier invoice of the store, still new, whose customer invoice is not here: the shipment was
-	// deleted while the store was on its way here, and so was never here to be seen gone. Every transfer
-	// made out to the store reached this datafile before the store's own record did.
-	orphans, err := queryColumn[string](ctx, p.tx, `SELECT id FROM invoice si WHERE store_id = ? AND type = 'supplier_invoice'
-		AND status = 'new' AND linked_invoice_id <> '' AND NOT EXISTS (SELECT 1 FROM invoice ci WHERE ci.id = si.linked_invoice_id)
-		ORDER BY id`, e.id)
-	if err != nil {
-		return nil, err
-	}
 	var out []transferDoc
-	for _, id := range orphans {
-		out = append(out, transferDoc{"orphan", id})
-	}
 	for _, table := range []string{"invoice", "requisition"} {
 		ids, err := queryColumn[string](ctx, p.tx, `SELECT r.id FROM `+table+` r WHERE `+madeOutToSQL(table)+`
 			UNION SELECT id FROM `+table+` WHERE store_id = ? AND name_id IN (SELECT id FROM name WHERE store_id IS NOT NULL AND store_id <> ?)
@@ -367,7 +352,11 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if !local || str(si, "status") != "new" {
+		// Central deletes it wherever its store is: the site that holds the store may have the receipt
+		// without ever seeing its shipment again (the store was on its way to it, the shipment's delete
+		// crossed the move), and the delete reaches that site as any change of central's. Should the site
+		// have received the goods meanwhile, its push brings the receipt back.
+		if !local && p.site != CentralSiteID || str(si, "status") != "new" {
 			continue
 		}
 		if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, si.ID()); err != nil {
@@ -389,19 +378,34 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 	return nil
 }
 
-// dropOrphan deletes a new supplier invoice whose customer invoice is gone.
-func (p *transferProcessor) dropOrphan(ctx context.Context, id string) error {
-	si, err := p.load(ctx, "invoice", id)
-	if err != nil || si == nil || str(si, "status") != "new" {
+// dropOrphanReceipts deletes, on central, the supplier invoices of a store that are still new and whose
+// customer invoice central no longer holds, as the store completes a move. Their shipment was deleted
+// while the store was on its way, and so was never seen gone where the store was active: the site it left
+// no longer makes anything for it, and the site it goes to never sees the shipment at all. Written as
+// central's own change, the deletes reach both sites.
+func dropOrphanReceipts(ctx context.Context, tx *sql.Tx, storeID string) error {
+	orphans, err := queryColumn[string](ctx, tx, `SELECT id FROM invoice si WHERE store_id = ? AND type = 'supplier_invoice'
+		AND status = 'new' AND linked_invoice_id <> '' AND NOT EXISTS (SELECT 1 FROM invoice ci WHERE ci.id = si.linked_invoice_id)`, storeID)
+	if err != nil || len(orphans) == 0 {
 		return err
 	}
-	if ci, err := p.load(ctx, "invoice", str(si, "linked_invoice_id")); err != nil || ci != nil {
+	var source sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT source_site_id FROM change_context`).Scan(&source); err != nil {
 		return err
 	}
-	if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = NULL`); err != nil {
 		return err
 	}
-	return p.delete(ctx, "invoice", id)
+	for _, id := range orphans {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invoice WHERE id = ?`, id); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source)
+	return err
 }
 
 // receive makes the supplier invoice of a customer invoice to store to, once it is confirmed (picked) or

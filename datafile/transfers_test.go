@@ -303,3 +303,32 @@ func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
 		t.Errorf("the shipment is %v on central after North pushed it, want confirmed", v)
 	}
 }
+
+// TestShipmentDeletedOnCentralTakesARemoteReceipt: central deletes the new receipt a remote made of a
+// shipment that is deleted, wherever the receiving store is, and tells that site.
+func TestShipmentDeletedOnCentralTakesARemoteReceipt(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
+		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
+			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
+	if err != nil || len(pushed.Rejections)+len(pushed.Parked) != 0 {
+		t.Fatalf("North's receipt: %+v %v", pushed, err)
+	}
+	if v := queryValue(t, db, `SELECT linked_invoice_id FROM invoice WHERE id = 'ci-1'`); v != "si-1" {
+		t.Fatalf("the shipment links %v, want North's receipt", v)
+	}
+	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM invoice WHERE id = 'si-1'`); n != 0 {
+		t.Error("North's new receipt outlived its deleted shipment on central")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'si-1' AND action = 'delete'`, north.ID); n != 1 {
+		t.Error("North is not sent the delete of its receipt")
+	}
+}
