@@ -566,6 +566,14 @@ func (in *integrator) allowedOrCopy(ctx context.Context, t *Table, storeID, id, 
 	return nil
 }
 
+// staleCopy reports whether a remote may take central's delete of a record of a store not active here: a
+// transfer it held as a copy, whose store it made out to has gone, or which it has not yet seen as its own
+// store's. Central holds no such record any more, so neither should this site; what the site changed itself
+// and has not pushed stays, as ever.
+func (in *integrator) staleCopy(t *Table, id string) bool {
+	return in.role == RoleRemote && isTransferTable(t.Name) && !in.unpushed[t.Name+"\x00"+id]
+}
+
 func (in *integrator) upsertRecord(ctx context.Context, t *Table, r bufferRow) error {
 	if t.Kind == Master {
 		if err := in.allowed(ctx, t, "", r.receivedAt); err != nil {
@@ -724,7 +732,7 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		if err != nil {
 			return err
 		}
-		if err := in.allowedOrCopy(ctx, t, storeID, id, receivedAt); err != nil {
+		if err := in.allowedOrCopy(ctx, t, storeID, id, receivedAt); err != nil && !in.staleCopy(t, id) {
 			return err
 		}
 		if in.unpushed[t.Name+"\x00"+id] {

@@ -154,6 +154,9 @@ func moveStoreNow(ctx context.Context, tx *sql.Tx, st Store) error {
 	if err := requeueStore(ctx, tx, st); err != nil {
 		return err
 	}
+	if err := queueGoneTransfers(ctx, tx, st); err != nil {
+		return err
+	}
 	return queueStoreJoins(ctx, tx, st)
 }
 

@@ -203,6 +203,27 @@ func queueStoreJoins(ctx context.Context, tx *sql.Tx, st Store) error {
 	return nil
 }
 
+// queueGoneTransfers queues, for the site a store has moved to, the deletes of the transfer documents and
+// lines, from the store or made out to it, that no longer exist: the site may hold copies of them from
+// before (made out to a store of its own then, or to this store on its way), and once they are the store's
+// own data there, or made out to it, nothing else would take them away.
+func queueGoneTransfers(ctx context.Context, tx *sql.Tx, st Store) error {
+	if st.SiteID == CentralSiteID {
+		return nil
+	}
+	for _, table := range []string{"invoice", "invoice_line", "requisition", "requisition_line"} {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT DISTINCT ?, c.table_name, c.record_id, c.store_id, 'delete' FROM changelog c
+			WHERE (c.store_id = ? OR c.counterpart_store_id = ?) AND c.table_name = ? AND c.action = 'delete'
+				AND c.counterpart_store_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `+table+` r WHERE r.id = c.record_id)
+				AND EXISTS (SELECT 1 FROM site WHERE id = ? AND init_requested_at IS NOT NULL)`,
+			st.SiteID, st.ID, st.ID, table, st.SiteID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // requeueSiteStores queues all store data of the stores on a site, or on every remote site when siteID is 0.
 func requeueSiteStores(ctx context.Context, tx *sql.Tx, siteID int64) error {
 	q, args := `SELECT `+storeColumns+` FROM store WHERE site_id <> ?`, []any{CentralSiteID}

@@ -332,6 +332,11 @@ func (p *transferProcessor) invoice(ctx context.Context, id string) error {
 		return p.mirrorOnShipment(ctx, inv)
 	case "supplier_invoice":
 		shipment, err := p.load(ctx, "invoice", str(inv, "linked_invoice_id"))
+		if err == nil && shipment == nil && p.site == CentralSiteID && str(inv, "linked_invoice_id") != "" {
+			// Central holds every shipment a receipt can have been made from: this one was deleted before
+			// the receipt reached central, so its delete found nothing to take along.
+			return p.dropOrphan(ctx, inv)
+		}
 		if err != nil || shipment == nil || str(shipment, "type") != "customer_invoice" {
 			return err
 		}
@@ -406,6 +411,17 @@ func dropOrphanReceipts(ctx context.Context, tx *sql.Tx, storeID string) error {
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source)
 	return err
+}
+
+// dropOrphan deletes a supplier invoice, while new, whose customer invoice is gone.
+func (p *transferProcessor) dropOrphan(ctx context.Context, si *Record) error {
+	if str(si, "status") != "new" {
+		return nil
+	}
+	if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, si.ID()); err != nil {
+		return err
+	}
+	return p.delete(ctx, "invoice", si.ID())
 }
 
 // receive makes the supplier invoice of a customer invoice to store to, once it is confirmed (picked) or

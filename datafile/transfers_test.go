@@ -332,3 +332,25 @@ func TestShipmentDeletedOnCentralTakesARemoteReceipt(t *testing.T) {
 		t.Error("North is not sent the delete of its receipt")
 	}
 }
+
+// TestTransferDeleteReachesTheSitesItsStoresLeft: a site a store has left may still hold a copy of a
+// transfer made out to it; the transfer's delete goes there too.
+func TestTransferDeleteReachesTheSitesItsStoresLeft(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north, south := mustAddSite(t, db, "North", ""), mustAddSite(t, db, "South", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "new"}))
+	if _, _, err := db.MoveStore(ctx, "CL", "South", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, site := range []datafile.Site{north, south} {
+		if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1' AND action = 'delete'`, site.ID); n != 1 {
+			t.Errorf("%s is sent the shipment's delete %d times, want once", site.Name, n)
+		}
+	}
+}

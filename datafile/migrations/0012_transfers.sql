@@ -94,6 +94,17 @@ BEGIN
       AND counterpart.site_id <> 1
       AND counterpart.site_id IS NOT NEW.source_site_id
       AND counterpart.site_id IS NOT (SELECT site_id FROM store WHERE id = NEW.store_id);
+    -- A transfer's delete also goes to the sites either store has left: one may still hold a copy from
+    -- then, which would outlive the document. Deleting what a site does not hold changes nothing there.
+    INSERT INTO sync_queue (site_id, table_name, record_id, store_id, action)
+    SELECT DISTINCT m.from_site_id, NEW.table_name, NEW.record_id, NEW.store_id, 'delete'
+    FROM store_move m
+    WHERE NEW.action = 'delete' AND NEW.counterpart_store_id IS NOT NULL
+      AND m.store_id IN (NEW.store_id, NEW.counterpart_store_id)
+      AND m.from_site_id <> 1
+      AND m.from_site_id IS NOT NEW.source_site_id
+      AND NOT EXISTS (SELECT 1 FROM sync_queue q
+          WHERE q.site_id = m.from_site_id AND q.table_name = NEW.table_name AND q.record_id = NEW.record_id);
 END;
 
 -- Where each site's transfer processing has got to in the change log: what comes after is looked at in the
