@@ -138,6 +138,20 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE store_id = ?`, st.ID); err != nil {
 		return err
 	}
+	// The store's transfers are also copies on the sites of the stores they are made out to: dropped with
+	// the rest just now, they are queued for those sites again, which take what they hold already as it is.
+	for _, t := range Tables() {
+		if !isTransferTable(t.Name) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+			SELECT counterpart.site_id, ?, r.id, counterpart.id, 'update' FROM `+t.Name+` r
+			JOIN store counterpart ON counterpart.id = `+counterpartSQL(t.Name)+`
+			WHERE r.store_id = ? AND counterpart.site_id <> ? AND counterpart.site_id <> ? ORDER BY r.id`,
+			t.Name, st.ID, CentralSiteID, st.SiteID); err != nil {
+			return err
+		}
+	}
 	if st.SiteID == CentralSiteID {
 		return nil
 	}
