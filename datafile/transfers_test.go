@@ -354,3 +354,26 @@ func TestTransferDeleteReachesTheSitesItsStoresLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreMoveKeepsCopiesQueued: a store's data queued for a site as its own, then the store moves on: what
+// of it is a transfer made out to a store of that site stays queued there, as a copy.
+func TestStoreMoveKeepsCopiesQueued(t *testing.T) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	mustPut(t, db, "invoice", `{"id":"inv-own","store_id":"`+warehouse.ID+`","name_id":"`+warehouse.NameID+`","type":"customer_invoice"}`)
+	for _, to := range []string{"North", ""} {
+		if _, _, err := db.MoveStore(ctx, "WH", to, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1' AND store_id = ?`, north.ID, clinic.ID); n != 1 {
+		t.Errorf("the shipment to CL is queued %d times for North as its copy once WH has left, want once", n)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'inv-own'`, north.ID); n != 0 {
+		t.Errorf("WH's own invoice stays queued for North after WH left it")
+	}
+}
