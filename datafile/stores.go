@@ -225,7 +225,7 @@ func queueGoneTransfers(ctx context.Context, tx *sql.Tx, st Store) error {
 	if st.SiteID == CentralSiteID {
 		return nil
 	}
-	for _, table := range []string{"invoice", "invoice_line", "requisition", "requisition_line"} {
+	for _, table := range transferTables {
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
 			SELECT DISTINCT ?, c.table_name, c.record_id, c.store_id, 'delete' FROM changelog c
 			WHERE (c.store_id = ? OR c.counterpart_store_id = ?) AND c.table_name = ? AND c.action = 'delete'

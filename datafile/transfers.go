@@ -278,8 +278,7 @@ func (p *transferProcessor) nextNumber(ctx context.Context, table, field, storeI
 	return last + 1, err
 }
 
-// linkedTo returns the ids, stores and statuses of the documents of table and type that name id as the one
-// they were made from.
+// linkedTo returns the documents of table and type that name id as their other half.
 func (p *transferProcessor) linkedTo(ctx context.Context, table, typ, id string) ([]*Record, error) {
 	link := "linked_invoice_id"
 	if table == "requisition" {
