@@ -19,9 +19,10 @@ import (
 
 // refusals are why a write may be refused in a trial, which then writes nothing: the store is not active on
 // the site or is being moved away from it, the site has not initialised (it lacks the store or the master
-// data), or an update names a record the site does not hold.
+// data, the joins that let its stores deal with each other among them), or an update names a record the
+// site does not hold.
 var refusals = []string{"is not active on this site", "is being moved to another site", "no store with id", "no item with id",
-	"no name with id", "no invoice with id", "no requisition with id", "is required"}
+	"no name with id", "no invoice with id", "no requisition with id", "is required", "may not deal with"}
 
 // tryPut writes records on a datafile and returns "", or, when allowRefusal is set and the datafile
 // refuses them for one of the refusals, the error; any other failure ends the trial.
