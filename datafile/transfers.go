@@ -360,13 +360,10 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 		// without ever seeing its shipment again (the store was on its way to it, the shipment's delete
 		// crossed the move), and the delete reaches that site as any change of central's. Should the site
 		// have received the goods meanwhile, its push brings the receipt back.
-		if !local && p.site != CentralSiteID || str(si, "status") != "new" {
+		if !local && p.site != CentralSiteID {
 			continue
 		}
-		if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, si.ID()); err != nil {
-			return err
-		}
-		if err := p.delete(ctx, "invoice", si.ID()); err != nil {
+		if err := p.dropOrphan(ctx, si); err != nil {
 			return err
 		}
 	}
