@@ -284,12 +284,7 @@ func TestTransferCursorPassesOtherWrites(t *testing.T) {
 // TestCentralRefusesATransferCopyPushedBack: the site a shipment is made out to holds it read-only; central
 // refuses it from that site as it refuses any store data of another site.
 func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
-	ctx, db := parallelUnlockedCentral(t)
-	north := mustAddSite(t, db, "North", "")
-	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
-	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
-	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
-		"type": "customer_invoice", "status": "confirmed"}))
+	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
 	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1'`, north.ID); n != 1 {
 		t.Fatalf("the shipment is queued %d times for the clinic's site, want once", n)
 	}
@@ -307,12 +302,7 @@ func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
 // TestShipmentDeletedOnCentralTakesARemoteReceipt: central deletes the new receipt a remote made of a
 // shipment that is deleted, wherever the receiving store is, and tells that site.
 func TestShipmentDeletedOnCentralTakesARemoteReceipt(t *testing.T) {
-	ctx, db := parallelUnlockedCentral(t)
-	north := mustAddSite(t, db, "North", "")
-	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
-	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
-	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
-		"type": "customer_invoice", "status": "confirmed"}))
+	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
 	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
 		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
 			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
@@ -358,12 +348,7 @@ func TestTransferDeleteReachesTheSitesItsStoresLeft(t *testing.T) {
 // TestStoreMoveKeepsCopiesQueued: a store's data queued for a site as its own, then the store moves on: what
 // of it is a transfer made out to a store of that site stays queued there, as a copy.
 func TestStoreMoveKeepsCopiesQueued(t *testing.T) {
-	ctx, db := parallelUnlockedCentral(t)
-	north := mustAddSite(t, db, "North", "")
-	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
-	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
-	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
-		"type": "customer_invoice", "status": "confirmed"}))
+	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
 	mustPut(t, db, "invoice", `{"id":"inv-own","store_id":"`+warehouse.ID+`","name_id":"`+warehouse.NameID+`","type":"customer_invoice"}`)
 	for _, to := range []string{"North", ""} {
 		if _, _, err := db.MoveStore(ctx, "WH", to, false); err != nil {
@@ -376,4 +361,16 @@ func TestStoreMoveKeepsCopiesQueued(t *testing.T) {
 	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'inv-own'`, north.ID); n != 0 {
 		t.Errorf("WH's own invoice stays queued for North after WH left it")
 	}
+}
+
+// warehouseShipsToNorth is central with a warehouse on it that has picked shipment ci-1 for a clinic on the
+// remote North: the opening of the tests of what central does with a transfer between two sites.
+func warehouseShipsToNorth(t *testing.T) (context.Context, *datafile.DB, datafile.Site, datafile.Store, datafile.Store) {
+	ctx, db := parallelUnlockedCentral(t)
+	north := mustAddSite(t, db, "North", "")
+	warehouse, clinic := mustAddStore(t, db, "WH", ""), mustAddStore(t, db, "CL", "North")
+	mustPut(t, db, "name_store_join", obj(t, map[string]any{"name_id": clinic.NameID, "store_id": warehouse.ID, "is_customer": true}))
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-1", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	return ctx, db, north, warehouse, clinic
 }
