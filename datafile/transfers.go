@@ -331,11 +331,6 @@ func (p *transferProcessor) invoice(ctx context.Context, id string) error {
 		return p.mirrorOnShipment(ctx, inv)
 	case "supplier_invoice":
 		shipment, err := p.load(ctx, "invoice", str(inv, "linked_invoice_id"))
-		if err == nil && shipment == nil && p.site == CentralSiteID && str(inv, "linked_invoice_id") != "" {
-			// Central holds every shipment a receipt can have been made from: this one was deleted before
-			// the receipt reached central, so its delete found nothing to take along.
-			return p.dropOrphan(ctx, inv)
-		}
 		if err != nil || shipment == nil || str(shipment, "type") != "customer_invoice" {
 			return err
 		}
@@ -356,11 +351,12 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		// Central deletes it wherever its store is: the site that holds the store may have the receipt
-		// without ever seeing its shipment again (the store was on its way to it, the shipment's delete
-		// crossed the move), and the delete reaches that site as any change of central's. Should the site
-		// have received the goods meanwhile, its push brings the receipt back.
-		if !local && p.site != CentralSiteID {
+		// Only the site the receipt's store is active on deletes it, central as any other: that site may be
+		// changing the receipt at this moment, and a delete of central's crossing that change would leave
+		// one of them without the other. The site sees the shipment's delete too, since shipments are
+		// routed to it; a receipt whose store moves while the delete is on its way goes when the move
+		// completes (dropOrphanReceipts).
+		if !local {
 			continue
 		}
 		if err := p.dropOrphan(ctx, si); err != nil {

@@ -299,9 +299,10 @@ func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
 	}
 }
 
-// TestShipmentDeletedOnCentralTakesARemoteReceipt: central deletes the new receipt a remote made of a
-// shipment that is deleted, wherever the receiving store is, and tells that site.
-func TestShipmentDeletedOnCentralTakesARemoteReceipt(t *testing.T) {
+// TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite: central does not delete the new receipt a
+// remote made of a shipment that is deleted, since that site may be changing it meanwhile; it sends the
+// shipment's delete there, and the site deletes its own receipt.
+func TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite(t *testing.T) {
 	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
 	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
 		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
@@ -315,11 +316,14 @@ func TestShipmentDeletedOnCentralTakesARemoteReceipt(t *testing.T) {
 	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
 		t.Fatal(err)
 	}
-	if n := queryInt(t, db, `SELECT count(*) FROM invoice WHERE id = 'si-1'`); n != 0 {
-		t.Error("North's new receipt outlived its deleted shipment on central")
+	if n := queryInt(t, db, `SELECT count(*) FROM invoice WHERE id = 'si-1'`); n != 1 {
+		t.Error("central deleted North's receipt, which only North may do")
 	}
-	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'si-1' AND action = 'delete'`, north.ID); n != 1 {
-		t.Error("North is not sent the delete of its receipt")
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'si-1'`, north.ID); n != 0 {
+		t.Error("central queued a change of North's receipt for North")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1' AND action = 'delete'`, north.ID); n != 1 {
+		t.Error("North is not sent the delete of the shipment")
 	}
 }
 
