@@ -299,7 +299,7 @@ func (tr *trial) quiesce() {
 				continue
 			}
 			delete(tr.uninitialised, df)
-			if code != 0 && (code != 3 || !tr.ledger.forcedOn[df]) {
+			if code != 0 && (code != 3 || !tr.ledger.mayPark(df)) {
 				tr.t.Fatalf("sync of %s without faults failed: exit %d: %s", df, code, p.stderr.String())
 			}
 		}

@@ -36,10 +36,14 @@ type ledger struct {
 	unpushed map[string][]*write
 	// forcedOn says a datafile has made forced writes: its sync may park records on central (exit 3).
 	forcedOn map[string]bool
+	// forcedFrom says a forced move has taken a store away from a datafile. Its transfer processing may
+	// have written for that store, in the last sync before the move or after it, what it had not pushed:
+	// central parks those records too.
+	forcedFrom map[string]bool
 }
 
 func newLedger() *ledger {
-	return &ledger{records: map[string]*ledgerRecord{}, unpushed: map[string][]*write{}, forcedOn: map[string]bool{}}
+	return &ledger{records: map[string]*ledgerRecord{}, unpushed: map[string][]*write{}, forcedOn: map[string]bool{}, forcedFrom: map[string]bool{}}
 }
 
 // wrote records a successful write. legit says the store was on the writing site (or moving to it) on
@@ -70,6 +74,7 @@ func (l *ledger) pushed(df string) { l.unpushed[df] = nil }
 // forcedAway marks the writes df has not been seen to push for a store that a forced move has just taken
 // away from it, and returns how many there were.
 func (l *ledger) forcedAway(df, store string) int {
+	l.forcedFrom[df] = true
 	n := 0
 	for _, w := range l.unpushed[df] {
 		if w.rec.store == store && !w.forced {
@@ -110,9 +115,10 @@ func (l *ledger) linesOf(invoiceID string) []*ledgerRecord {
 
 // madeByTransfers says whether central may hold a record parked from df that no write of the trial
 // explains: df's transfer processing wrote it (a supplier invoice or a response made there, or a
-// transfer's link set on its own document) after a forced move took the store away, before df knew.
+// transfer's link set on its own document) that it had not pushed when a forced move took the store
+// away, or wrote afterwards, before it knew.
 func (l *ledger) madeByTransfers(key parkedKey, df string) bool {
-	if !l.forcedOn[df] {
+	if !l.forcedFrom[df] {
 		return false
 	}
 	rec := l.records[key.table+"/"+key.id]
@@ -126,6 +132,10 @@ func (l *ledger) madeByTransfers(key parkedKey, df string) bool {
 	}
 	return rec.table == "requisition" || rec.table == "invoice" && rec.fixed["name_id"] != "name-1"
 }
+
+// mayPark says whether central may hold back records df pushes: the trial's own forced writes, or what
+// df's transfer processing wrote for a store forced away from it.
+func (l *ledger) mayPark(df string) bool { return l.forcedOn[df] || l.forcedFrom[df] }
 
 func (l *ledger) random(pick func(int) int) *ledgerRecord {
 	if len(l.order) == 0 {
