@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
@@ -62,7 +63,13 @@ type Client struct {
 	base *url.URL
 	cfg  ClientConfig
 	http *http.Client
+	// gzipBodies: the server has said it reads gzipped request bodies (RFC 7694's Accept-Encoding in an
+	// answer); until it does, bodies go plain, as every v5 server reads them.
+	gzipBodies atomic.Bool
 }
+
+// gzipBodiesFrom is the size from which a request body is worth compressing.
+const gzipBodiesFrom = 1024
 
 // NewClient returns a client for cfg.
 func NewClient(cfg ClientConfig) (*Client, error) {
@@ -121,16 +128,23 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	u.Path = strings.TrimSuffix(u.Path, "/") + path
 	u.RawQuery = query.Encode()
 	var rd io.Reader
+	gzipBody := false
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
+		}
+		if gzipBody = c.gzipBodies.Load() && len(b) >= gzipBodiesFrom; gzipBody {
+			b = gzipBytes(b)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return err
+	}
+	if gzipBody {
+		req.Header.Set("Content-Encoding", "gzip")
 	}
 	req.SetBasicAuth(c.cfg.SiteName, c.cfg.PasswordDigest)
 	req.Header.Set(HeaderHardwareID, c.cfg.HardwareID)
@@ -145,6 +159,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		return classifyTransportError(err)
 	}
 	defer resp.Body.Close()
+	// Every answer says it afresh, so a server replaced behind the same URL is never sent what it cannot read.
+	c.gzipBodies.Store(strings.Contains(resp.Header.Get("Accept-Encoding"), "gzip"))
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	if err != nil {
 		return classifyTransportError(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -234,4 +235,25 @@ func sqlOf(db *datafile.DB) *sql.DB {
 	}
 	actual, _ := rawHandles.LoadOrStore(db.Path(), h)
 	return actual.(*sql.DB)
+}
+
+// pushedBatch reads the batch a push request carries, plain or gzipped, and leaves the request's body as it
+// was, for the server to read.
+func pushedBatch(t testing.TB, r *http.Request) QueuedBatch {
+	t.Helper()
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Errorf("push body: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	body, err := requestBody(r)
+	var batch QueuedBatch
+	if err == nil {
+		err = json.NewDecoder(body).Decode(&batch)
+	}
+	if err != nil {
+		t.Errorf("push body: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return batch
 }

@@ -57,9 +57,11 @@ const (
 	CodeSyncIsRunning          = "sync_is_running"
 	CodeInvalidRequest         = "invalid_request"
 	CodeRequestTooLarge        = "request_too_large"
-	CodeInternal               = "internal_error"
-	CodeNotFound               = "not_found"
-	CodeMethodNotAllowed       = "method_not_allowed"
+	// CodeUnsupportedEncoding (415) refuses a request body in a Content-Encoding other than gzip.
+	CodeUnsupportedEncoding = "unsupported_encoding"
+	CodeInternal            = "internal_error"
+	CodeNotFound            = "not_found"
+	CodeMethodNotAllowed    = "method_not_allowed"
 )
 
 // SyncRecord is the part common to every record on the wire.

@@ -156,7 +156,7 @@ func NewServer(db CentralDatafile, opts ServerOptions) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint; the sync API is under /sync/v5/", nil)
 	})
-	s.handler = s.recoverPanics(mux)
+	s.handler = s.recoverPanics(advertiseGzip(mux))
 	return s, nil
 }
 
@@ -502,23 +502,33 @@ func (s *Server) answerPull(w http.ResponseWriter, source string, records int, b
 }
 
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := requestBody(r)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if bodyFailure(err) {
 			return err
 		}
 		return badRequest("request body is not valid JSON: %v", err)
 	}
 	// Only the end of the body may follow the value: More() alone would let a stray "]" or "}" through.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if bodyFailure(err) {
 			return err
 		}
 		return badRequest("request body holds more than one JSON value")
 	}
 	return nil
+}
+
+// bodyFailure tells a body that could not be read (too long, or not the gzip it claimed to be), which is
+// answered as it is, from one that is not the JSON it should be.
+func bodyFailure(err error) bool {
+	var mbe *http.MaxBytesError
+	var af *authFailure
+	return errors.As(err, &mbe) || errors.As(err, &af)
 }
 
 func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request, site authenticatedSite) error {

@@ -19,6 +19,7 @@ import (
 type rawCall struct {
 	method, path, user, password, hardware, version string
 	body                                            []byte
+	encoding                                        string // the body's Content-Encoding
 }
 
 func (n *testNet) do(t *testing.T, c rawCall) (int, ErrorBody, []byte) {
@@ -39,6 +40,9 @@ func (n *testNet) do(t *testing.T, c rawCall) (int, ErrorBody, []byte) {
 	}
 	req.Header.Set(HeaderHardwareID, c.hardware)
 	req.Header.Set(HeaderVersion, c.version)
+	if c.encoding != "" {
+		req.Header.Set("Content-Encoding", c.encoding)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
