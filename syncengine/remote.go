@@ -363,9 +363,11 @@ type fetchedPage struct {
 }
 
 // fetchPage fetches the page of master data after cursor and prepares its records for writing.
-func (r *Remote) fetchPage(ctx context.Context, cursor int64, size int) fetchedPage {
+func (r *Remote) fetchPage(ctx context.Context, cursor int64) fetchedPage {
 	began := time.Now()
-	batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, cursor, size) })
+	// Each attempt asks for the size adapted to the failure before it: a page that a bad link cuts off
+	// is asked for again smaller, not the same.
+	batch, err := retry(ctx, r, func(int) (CentralBatch, error) { return r.Client.CentralRecords(ctx, cursor, r.requestSize(ctx)) })
 	page := fetchedPage{next: cursor, maxCursor: batch.MaxCursor, took: time.Since(began), err: err}
 	if err != nil {
 		page.err = fmt.Errorf("pull master data: %w", err)
@@ -397,12 +399,11 @@ func (r *Remote) pullCentral(ctx context.Context, run *datafile.RunLog, cursor i
 		fetching.Wait()
 	}()
 	fetch := func(from int64) <-chan fetchedPage {
-		size := r.requestSize(ctx)
 		out := make(chan fetchedPage, 1)
 		fetching.Add(1)
 		go func() {
 			defer fetching.Done()
-			out <- r.fetchPage(ctx, from, size)
+			out <- r.fetchPage(ctx, from)
 		}()
 		return out
 	}
@@ -450,9 +451,8 @@ func (r *Remote) pullQueue(ctx context.Context, run *datafile.RunLog) (int64, er
 		if err := r.stopping(); err != nil {
 			return 0, err
 		}
-		size := r.requestSize(ctx)
 		began := time.Now()
-		batch, err := retry(ctx, r, func(int) (QueuedBatch, error) { return r.Client.QueuedRecords(ctx, size) })
+		batch, err := retry(ctx, r, func(int) (QueuedBatch, error) { return r.Client.QueuedRecords(ctx, r.requestSize(ctx)) })
 		if err != nil {
 			return 0, fmt.Errorf("pull store data: %w", err)
 		}

@@ -1,12 +1,9 @@
 package syncengine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -173,6 +170,50 @@ func TestRequestSizeAdapts(t *testing.T) {
 	sameChecksums(t, "after retries", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
 }
 
+// TestRetriedPullsAskForLess: a page of master data or of the site's queue that fails is asked for again
+// with a smaller limit, as a push is sent again smaller: on a link that cuts long answers off, asking again
+// for the same would fail the same way.
+func TestRetriedPullsAskForLess(t *testing.T) {
+	for _, path := range []string{PathCentralRecords, PathQueuedRecords} {
+		t.Run(path, func(t *testing.T) {
+			n := newTestNet(t)
+			n.addSite("North", "north-password")
+			var limits []int
+			var failed atomic.Bool
+			flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet && r.URL.Path == path {
+					limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+					limits = append(limits, limit)
+					if !failed.Swap(true) {
+						// Cut off as a dropped link does, after the answer has begun.
+						hj, _ := w.(http.Hijacker)
+						conn, _, _ := hj.Hijack()
+						conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"data\":["))
+						conn.Close()
+						return
+					}
+				}
+				n.server.Handler().ServeHTTP(w, r)
+			}))
+			defer flaky.Close()
+			north := n.newRemote("North", "north-password", "hw-north")
+			client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			north.remote.Client, north.remote.Retries = client, 3
+			if err := north.db.SetRequestSize(context.Background(), 400); err != nil {
+				t.Fatal(err)
+			}
+			north.sync(t)
+			if len(limits) < 2 || limits[1] >= limits[0] {
+				t.Fatalf("asked for %v records: the retry after a cut-off answer must ask for fewer", limits)
+			}
+			sameChecksums(t, "after the retry", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+		})
+	}
+}
+
 func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 	n, north := newNetWithSyncedNorth(t)
 	store := n.stores["North-store"].ID
@@ -184,11 +225,7 @@ func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 	var refused atomic.Bool
 	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == PathQueuedRecords {
-			var b QueuedBatch
-			body, _ := io.ReadAll(r.Body)
-			json.Unmarshal(body, &b)
-			pushes = append(pushes, b)
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			pushes = append(pushes, pushedBatch(t, r))
 			if !refused.Swap(true) {
 				// Another cycle of this site is pushing: by the time this one tries again, the record has
 				// changed.
@@ -282,16 +319,7 @@ func TestRequestSizeNeverPassesTheSetting(t *testing.T) {
 			seen(r.URL.Path, size)
 		}
 		if r.Method == http.MethodPost && r.URL.Path == PathQueuedRecords {
-			data, err := io.ReadAll(r.Body)
-			var batch QueuedBatch
-			if err == nil {
-				err = json.Unmarshal(data, &batch)
-			}
-			if err != nil {
-				t.Errorf("push body: %v", err)
-			}
-			seen("push", len(batch.Data))
-			r.Body = io.NopCloser(bytes.NewReader(data))
+			seen("push", len(pushedBatch(t, r).Data))
 		}
 		n.server.Handler().ServeHTTP(w, r)
 	}))
