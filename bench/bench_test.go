@@ -38,7 +38,8 @@ func TestSmoke(t *testing.T) {
 		t.Error("the report written differs from the one printed")
 	}
 	for _, want := range []string{"| raw insert", "| bulk import", "| initial sync", "| idle cycle", "| push", "| many sites",
-		"## Machine", "CPUs (nproc)", "## Targets", "## Bytes on the wire", "| 1,000 |"} {
+		"| slow link: new remote initialised by run --remote", "| slow link: run --remote --once pushes", "## Slow link",
+		"| initialisation, 200 items | 200 |", "## Machine", "CPUs (nproc)", "## Targets", "## Bytes on the wire", "| 1,000 |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

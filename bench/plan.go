@@ -10,6 +10,7 @@ import (
 // would not fit in the time budget.
 type plan struct {
 	items, pushLines, perSite int
+	slowItems, slowLines      int
 	estimate                  float64 // seconds, for the sizes chosen
 	notes                     []string
 }
@@ -20,10 +21,11 @@ const margin = 1.25
 // makePlan extrapolates the small run's times to the configured sizes and, where a scenario would not fit its
 // share of the time left, shrinks it to the largest round size that does. The extrapolation assumes that a
 // scenario keeps its ratio to the raw insert, whose cost per row is measured at both sizes before this (it
-// grows with the B-tree), and that a process's fixed cost (start, authentication) does not grow at all.
+// grows with the B-tree), and that a process's fixed cost (start, authentication) does not grow at all. The
+// slow link is judged by its bytes on the wire instead (slowEstimate), and shrinks its two sizes together.
 func (b *bench) makePlan() plan {
 	s := b.small
-	p := plan{items: b.cfg.items, pushLines: b.cfg.pushLines, perSite: b.cfg.perSite}
+	p := plan{items: b.cfg.items, pushLines: b.cfg.pushLines, perSite: b.cfg.perSite, slowItems: b.cfg.slowItems, slowLines: b.cfg.slowLines}
 	n := float64(b.cfg.sites)
 	// grow is how much longer n rows take than the small run's m rows, judged by the raw insert.
 	grow := func(n, m int) float64 {
@@ -46,18 +48,19 @@ func (b *bench) makePlan() plan {
 		margin * (kPush*(variable(s.putRes.Wall.Seconds(), b.versionSecs)+variable(s.pushRes.Wall.Seconds(), fixedSync)) + 2*fixedSync),
 		// Both phases: initial syncs, each remote's check, and a remote init per site.
 		margin * 2 * n * (kSite*(variable(s.syncRes.Wall.Seconds(), fixedSync)+s.verifySecs/2) + fixedSync + 0.1),
+		margin * b.slowEstimate(p.slowItems, p.slowLines),
 	}
-	names := []string{"bulk import and initial sync", "push", "many sites"}
-	sizes := []*int{&p.items, &p.pushLines, &p.perSite}
-	units := []string{"items", "invoice lines", "items per site"}
-	shares := []float64{0.55, 0.15, 0.30}
+	names := []string{"bulk import and initial sync", "push", "many sites", "slow link"}
+	sizes := []*int{&p.items, &p.pushLines, &p.perSite, &p.slowItems}
+	units := []string{"items", "invoice lines", "items per site", "items"}
+	shares := []float64{0.40, 0.10, 0.20, 0.30}
 
 	left := time.Until(b.planDeadline).Seconds() - 30 // the report, and raw baselines at reduced sizes
-	total := est[0] + est[1] + est[2]
+	total := est[0] + est[1] + est[2] + est[3]
 	if total <= left {
 		p.estimate = total
-		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s %.0f s, %s %.0f s, %s %.0f s) from the %s-item run with a %.2f× margin, %.0f s left",
-			total, names[0], est[0], names[1], est[1], names[2], est[2], count(s.items), margin, left))
+		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s %.0f s, %s %.0f s, %s %.0f s, %s %.0f s) from the %s-item run with a %.2f× margin, %.0f s left",
+			total, names[0], est[0], names[1], est[1], names[2], est[2], names[3], est[3], count(s.items), margin, left))
 		return p
 	}
 	// Scenarios under their share keep their size; the time they leave is shared among the others.
@@ -84,6 +87,19 @@ func (b *bench) makePlan() plan {
 		*sizes[i] = max(1, niceFloor(float64(old)*f))
 		if i == 0 {
 			*sizes[i] = max(*sizes[i], b.cfg.small)
+		}
+		if i == 3 {
+			// Its time is mostly bytes on the link, which both sizes bring in proportion; the round trips
+			// of a transfer of nothing do not shrink.
+			fixed := margin * b.slowEstimate(0, 0)
+			f = max(0, alloc[i]-fixed) / max(est[i]-fixed, 1)
+			oldLines := p.slowLines
+			p.slowItems = max(1, niceFloor(float64(old)*f))
+			p.slowLines = max(1, niceFloor(float64(oldLines)*f))
+			p.estimate += margin * b.slowEstimate(p.slowItems, p.slowLines)
+			p.notes = append(p.notes, fmt.Sprintf("REDUCED: slow link at %s items and %s invoice lines would take about %.0f s (%s, bytes per record from the %s-item run, %.2f× margin), more than the %.0f s it can have in the %s budget: ran at %s items and %s invoice lines instead",
+				count(old), count(oldLines), est[i], b.cfg.link.short(), count(s.items), margin, alloc[i], b.cfg.budget, count(p.slowItems), count(p.slowLines)))
+			continue
 		}
 		p.estimate += est[i] * float64(*sizes[i]) / float64(old)
 		p.notes = append(p.notes, fmt.Sprintf("REDUCED: %s at %s %s would take about %.0f s with today's code (extrapolated from the %s-item run, %.2f× margin), more than the %.0f s it can have in the %s budget: ran at %s %s instead",

@@ -5,13 +5,17 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // proxy is a counting TCP proxy on loopback between a remote and the central server. It forwards bytes
@@ -22,6 +26,9 @@ type proxy struct {
 	ln     net.Listener
 	target string
 	dir    string
+	// cut, when set, is what the link behind the proxy carries at most per connection and direction before
+	// it drops the connection: bytes beyond it were read from the remote but never crossed the link.
+	cut int64
 
 	mu    sync.Mutex
 	seq   int
@@ -34,6 +41,25 @@ type proxyConn struct {
 	upN, downN   atomic.Int64
 	done         chan struct{}
 	upErr, dnErr error
+
+	// When each read passed the proxy, and when the connection ended: written by the pipes, read after done.
+	upMarks, downMarks []mark
+	ended              time.Time
+}
+
+// mark says that the first off bytes of one direction of a connection had passed the proxy at time at.
+type mark struct {
+	off int64
+	at  time.Time
+}
+
+// timeOf returns when the byte at offset off of a direction passed the proxy (the zero time if it never did).
+func timeOf(marks []mark, off int64) time.Time {
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].off > off })
+	if i == len(marks) {
+		return time.Time{}
+	}
+	return marks[i].at
 }
 
 // wireStats is what went over the proxy between two collections.
@@ -42,6 +68,10 @@ type wireStats struct {
 	Requests  int
 	BytesUp   int64 // client to server, everything on the wire
 	BytesDown int64 // server to client, everything on the wire
+	Cuts      int   // connections the link dropped after carrying its cut (proxy.cut) in a direction
+
+	// Every request with its answer, in the order the requests began.
+	Exchanges []exchange
 
 	// Message bodies as sent on the wire, uncompressed, and gzip-compressed. When a body was sent gzipped
 	// (Content-Encoding: gzip), Raw is its decompressed size; otherwise Gzip is what gzip (default level) of
@@ -136,19 +166,20 @@ func (pc *proxyConn) serve(client *net.TCPConn, target string) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		pc.upErr = pipe(server, client, pc.up, &pc.upN)
+		pc.upErr = pipe(server, client, pc.up, &pc.upN, &pc.upMarks)
 		server.CloseWrite()
 	}()
 	go func() {
 		defer wg.Done()
-		pc.dnErr = pipe(client, server, pc.down, &pc.downN)
+		pc.dnErr = pipe(client, server, pc.down, &pc.downN, &pc.downMarks)
 		client.CloseWrite()
 	}()
 	wg.Wait()
+	pc.ended = time.Now()
 }
 
-// pipe copies src to dst, spooling and counting every byte.
-func pipe(dst, src *net.TCPConn, spool string, n *atomic.Int64) error {
+// pipe copies src to dst, spooling and counting every byte and noting when each read arrived.
+func pipe(dst, src *net.TCPConn, spool string, n *atomic.Int64, marks *[]mark) error {
 	f, err := os.Create(spool)
 	if err != nil {
 		return err
@@ -159,7 +190,7 @@ func pipe(dst, src *net.TCPConn, spool string, n *atomic.Int64) error {
 	for {
 		k, rerr := src.Read(buf)
 		if k > 0 {
-			n.Add(int64(k))
+			*marks = append(*marks, mark{off: n.Add(int64(k)), at: time.Now()})
 			if _, err := dst.Write(buf[:k]); err != nil && werr == nil {
 				werr = err
 			}
@@ -189,21 +220,67 @@ func (p *proxy) collect() wireStats {
 	p.conns = nil
 	p.mu.Unlock()
 	var st wireStats
-	for _, pc := range conns {
+	for i, pc := range conns {
 		<-pc.done
 		st.Conns++
-		st.BytesUp += pc.upN.Load()
-		st.BytesDown += pc.downN.Load()
-		if err := analyseRequests(pc.up, &st); err != nil && st.ParseErr == "" {
+		up, down := pc.upN.Load(), pc.downN.Load()
+		if p.cut > 0 {
+			if up >= p.cut || down >= p.cut {
+				st.Cuts++
+			}
+			up = min(up, p.cut)
+		}
+		st.BytesUp += up
+		st.BytesDown += down
+		reqs, err := analyseRequests(pc.up, &st)
+		if err != nil && st.ParseErr == "" {
 			st.ParseErr = err.Error()
 		}
-		if err := analyseResponses(pc.down, &st); err != nil && st.ParseErr == "" {
+		resps, err := analyseResponses(pc.down, &st)
+		if err != nil && st.ParseErr == "" {
 			st.ParseErr = err.Error()
 		}
+		st.Exchanges = append(st.Exchanges, exchangesOf(i, reqs, resps, pc.upMarks, pc.downMarks, pc.ended)...)
 		os.Remove(pc.up)
 		os.Remove(pc.down)
 	}
+	sort.SliceStable(st.Exchanges, func(i, j int) bool { return st.Exchanges[i].start.Before(st.Exchanges[j].start) })
 	return st
+}
+
+// exchange is one request and its answer as the remote saw them, at the proxy beside it.
+type exchange struct {
+	conn          int
+	method, path  string
+	query         url.Values
+	contentLength int64  // of the request body, -1 if not given
+	bodySum       uint64 // a digest of the request body as sent
+	start         time.Time
+	// end is when the last byte of the answer reached the remote or, for a request never answered in
+	// full, when its connection ended.
+	end      time.Time
+	answered bool // a complete response arrived
+	status   int
+}
+
+func (e exchange) wait() time.Duration { return e.end.Sub(e.start) }
+
+// exchangesOf pairs the requests of one connection with its responses (HTTP/1.1 answers in order) and
+// times each from the first byte of the request to the last byte of its answer.
+func exchangesOf(conn int, reqs, resps []message, upMarks, downMarks []mark, ended time.Time) []exchange {
+	var out []exchange
+	for i, rq := range reqs {
+		e := exchange{conn: conn, method: rq.method, path: rq.path, query: rq.query, contentLength: rq.contentLength,
+			bodySum: rq.bodySum, start: timeOf(upMarks, rq.from), end: ended}
+		if i < len(resps) && resps[i].complete {
+			e.answered, e.status = true, resps[i].status
+			if t := timeOf(downMarks, resps[i].to-1); !t.IsZero() {
+				e.end = t
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // bodySizes measures one message body: wire size, decompressed size and gzip size.
@@ -239,52 +316,86 @@ func bodySizes(body io.Reader, gzipped bool, zw *gzip.Writer) (wire, raw, gz int
 	return raw, raw, cw.n, nil
 }
 
-func analyseRequests(path string, st *wireStats) error {
-	return analyseMessages(path, func(br *bufio.Reader) (http.Header, io.ReadCloser, error) {
+// message is one HTTP message found in a spool.
+type message struct {
+	from, to int64 // where it lies in its direction's stream
+	complete bool  // false: the stream ended inside it, so the connection was cut
+
+	method, path  string // requests
+	query         url.Values
+	contentLength int64
+	bodySum       uint64
+	status        int // responses
+}
+
+func analyseRequests(path string, st *wireStats) ([]message, error) {
+	return analyseMessages(path, func(br *bufio.Reader, m *message) (http.Header, io.ReadCloser, error) {
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return nil, nil, fmt.Errorf("parse request %d: %w", st.Requests+1, err)
 		}
 		st.Requests++
+		m.method, m.path, m.query, m.contentLength = req.Method, req.URL.Path, req.URL.Query(), req.ContentLength
 		return req.Header, req.Body, nil
 	}, st.Up.add)
 }
 
-func analyseResponses(path string, st *wireStats) error {
-	return analyseMessages(path, func(br *bufio.Reader) (http.Header, io.ReadCloser, error) {
+func analyseResponses(path string, st *wireStats) ([]message, error) {
+	return analyseMessages(path, func(br *bufio.Reader, m *message) (http.Header, io.ReadCloser, error) {
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("parse response: %w", err)
 		}
+		m.status = resp.StatusCode
 		return resp.Header, resp.Body, nil
 	}, st.Down.add)
 }
 
-// analyseMessages reads the HTTP messages recorded in path one after another (next parses one) and
-// passes count the sizes of each body: on the wire, uncompressed, and as gzip would make it.
-func analyseMessages(path string, next func(*bufio.Reader) (http.Header, io.ReadCloser, error), count func(gz bool, wire, raw, z int64)) error {
+// analyseMessages reads the HTTP messages recorded in path one after another (next parses one), passes
+// count the sizes of each complete body (on the wire, uncompressed, and as gzip would make it) and returns
+// where each message lies. A stream that ends inside a message is a cut connection, not an error: its last
+// message is returned as incomplete.
+func analyseMessages(path string, next func(*bufio.Reader, *message) (http.Header, io.ReadCloser, error), count func(gz bool, wire, raw, z int64)) ([]message, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 256<<10)
+	cr := &countingReader{r: f}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	offset := func() int64 { return cr.n - int64(br.Buffered()) }
+	atEnd := func() bool { _, err := br.Peek(1); return err != nil }
 	zw := gzip.NewWriter(io.Discard)
+	var msgs []message
 	for {
-		if _, err := br.Peek(1); err != nil {
-			return nil // clean end of the stream
+		if atEnd() {
+			return msgs, nil // clean end of the stream
 		}
-		header, body, err := next(br)
+		m := message{from: offset()}
+		header, body, err := next(br, &m)
 		if err != nil {
-			return err
+			if atEnd() {
+				m.to = offset()
+				return append(msgs, m), nil
+			}
+			return msgs, err
 		}
 		gz := header.Get("Content-Encoding") == "gzip"
-		wire, raw, z, err := bodySizes(body, gz, zw)
-		body.Close()
+		sum := fnv.New64a()
+		wire, raw, z, err := bodySizes(io.TeeReader(body, sum), gz, zw)
 		if err != nil {
-			return fmt.Errorf("body: %w", err)
+			io.Copy(io.Discard, body) //nolint:errcheck // only to find where the stream ends
+			body.Close()
+			if atEnd() {
+				m.to = offset()
+				return append(msgs, m), nil
+			}
+			return msgs, fmt.Errorf("body: %w", err)
 		}
+		body.Close()
+		m.to, m.complete, m.bodySum = offset(), true, sum.Sum64()
 		count(gz, wire, raw, z)
+		msgs = append(msgs, m)
 	}
 }
 

@@ -48,9 +48,10 @@ func (b *bench) report() string {
 	fmt.Fprintf(&w, "# Benchmarks\n\n")
 	fmt.Fprintf(&w, "Output of `make bench` (`go run ./bench -out BENCHMARKS.md`): the scenarios of issue 5, each measured against a raw SQLite insert of the same number of rows in the same run. ")
 	fmt.Fprintf(&w, "Every command is the real `msupply-sync` binary run as its own process on loopback; peak RSS is per process.\n\n")
-	fmt.Fprintf(&w, "Run: `go run ./bench -scale %g -sites %d -site-items %d -budget %s`: %s items for the bulk import and initial sync (%s planned), %s for the small datafile, %s invoice lines pushed (%s planned), %d sites × %s items (%s planned).\n\n",
-		c.scale, c.sites, c.siteItems, c.budget, count(b.plan.items), count(c.items), count(c.small),
-		count(b.plan.pushLines), count(c.pushLines), c.sites, count(b.plan.perSite), count(c.perSite))
+	fmt.Fprintf(&w, "Run: `go run ./bench -scale %g -sites %d -site-items %d -budget %s -link-rate %d -link-rtt %s -link-cut %d`: %s items for the bulk import and initial sync (%s planned), %s for the small datafile, %s invoice lines pushed (%s planned), %d sites × %s items (%s planned), %s items and %s invoice lines over the slow link (%s and %s planned).\n\n",
+		c.scale, c.sites, c.siteItems, c.budget, c.link.kbps, c.link.rtt, c.link.cut, count(b.plan.items), count(c.items), count(c.small),
+		count(b.plan.pushLines), count(c.pushLines), c.sites, count(b.plan.perSite), count(c.perSite),
+		count(b.plan.slowItems), count(b.plan.slowLines), count(c.slowItems), count(c.slowLines))
 
 	for _, n := range b.plan.notes {
 		if strings.HasPrefix(n, "REDUCED") {
@@ -125,6 +126,9 @@ func (b *bench) report() string {
 		fmt.Fprintln(&w)
 	}
 
+	fmt.Fprintf(&w, "## Slow link\n\n")
+	b.slowReport(&w)
+
 	fmt.Fprintf(&w, "## Notes\n\n")
 	notes := append([]string{
 		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB). The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
@@ -134,6 +138,7 @@ func (b *bench) report() string {
 		"Idle cycle: five more `run --remote --once` with nothing to do; the median wall time minus the median `--version` time, and the most HTTP requests any of them made.",
 		"Push: the remote writes one invoice per 100 lines in its store (untimed), then the invoice lines (`record put invoice_line -`, reported without a target), then `run --remote --once` pushes them; the central's store data is compared with the remote's afterwards. The server's peak memory is reset (clear_refs) before the push so that its figure is the push's own.",
 		"Many sites: one central datafile with twice the sites (each with one store); half are initialised one after another, then the other half all at once, each phase against a freshly started server. A site fails if its process exits non-zero or its items differ from the central's; any mention of \"database is locked\" or a timeout on its standard error is counted too.",
+		"Slow link: a central datafile of its own is served through toxiproxy (in the benchmark process) with, in each direction, a latency toxic of half the round trip, a bandwidth toxic at the link rate (toxiproxy's KB is 1000 bytes, so 256 kbit/s is exactly 32 KB/s) and a limit_data toxic that drops the connection once it has carried the cut; the counting proxy sits between the remote and toxiproxy. A new remote runs the sync service, `run --remote --log-format json`, with the product's default settings; its time runs from its start to the log line that ends the cycle that initialised it (`sync cycle done`, initialised), after which `sync status` must say the initialisation is completed, the service is stopped with SIGTERM and the item tables are compared. The remote then writes invoices and invoice lines (untimed) and `run --remote --once` pushes them over the same link; the store data are compared afterwards. The cut is not scaled with -scale: at small sizes no connection may reach it. Bytes up a connection the link dropped count only up to the cut: toxiproxy buffers what the remote writes and discards what was beyond the cut. Toxiproxy's buffers absorb a request as fast as the remote writes it, so a request's wait is measured to the end of its answer, not to the end of its writing. Pages fetched twice are central_records requests at a cursor already answered in full; pushes sent twice are push bodies identical to one already answered in full.",
 		"Sizes too large for the time budget (-budget) are reduced after the small run, which is extrapolated assuming each scenario keeps its ratio to the raw insert (measured at both sizes) plus a margin; a reduction is stated at the top and below.",
 	}, b.notes...)
 	for _, n := range notes {
@@ -190,9 +195,12 @@ func (b *bench) targets() []string {
 	} else {
 		out = append(out, "many sites: not measured (see Failures)")
 	}
-	if b.plan.items > 0 && (b.plan.items < b.cfg.items || b.plan.pushLines < b.cfg.pushLines || b.plan.perSite < b.cfg.perSite) {
-		out = append(out, fmt.Sprintf("Caution: to fit the time budget these ran at %s items (planned %s), %s invoice lines (planned %s) and %s items per site (planned %s).",
-			count(b.plan.items), count(b.cfg.items), count(b.plan.pushLines), count(b.cfg.pushLines), count(b.plan.perSite), count(b.cfg.perSite)))
+	out = append(out, b.slowTargets()...)
+	if b.plan.items > 0 && (b.plan.items < b.cfg.items || b.plan.pushLines < b.cfg.pushLines || b.plan.perSite < b.cfg.perSite ||
+		b.plan.slowItems < b.cfg.slowItems || b.plan.slowLines < b.cfg.slowLines) {
+		out = append(out, fmt.Sprintf("Caution: to fit the time budget these ran at %s items (planned %s), %s invoice lines (planned %s), %s items per site (planned %s) and %s items and %s invoice lines over the slow link (planned %s and %s).",
+			count(b.plan.items), count(b.cfg.items), count(b.plan.pushLines), count(b.cfg.pushLines), count(b.plan.perSite), count(b.cfg.perSite),
+			count(b.plan.slowItems), count(b.cfg.slowItems), count(b.plan.slowLines), count(b.cfg.slowLines)))
 	}
 	return out
 }
