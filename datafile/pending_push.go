@@ -20,12 +20,19 @@ type PushBatch struct {
 // PendingPush returns up to limit local changes not yet pushed, oldest first, and how many remain after
 // them. Each carries the record's current content.
 func (db *DB) PendingPush(ctx context.Context, limit int) (PushBatch, error) {
+	return db.PendingPushAfter(ctx, -1, limit)
+}
+
+// PendingPushAfter is PendingPush from the change after cursor on, rather than from what central is known
+// to hold: the batch after one still on its way, read while it travels. A cursor behind the push cursor
+// (-1 included) counts as the push cursor.
+func (db *DB) PendingPushAfter(ctx context.Context, cursor int64, limit int) (PushBatch, error) {
 	tx, err := db.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return PushBatch{}, err
 	}
 	defer tx.Rollback()
-	recs, remaining, err := pendingPush(ctx, tx, limit)
+	recs, remaining, err := pendingPush(ctx, tx, cursor, limit)
 	if err != nil || remaining > 0 {
 		return PushBatch{Records: recs, Remaining: remaining}, err
 	}
@@ -39,10 +46,10 @@ func (db *DB) PendingPush(ctx context.Context, limit int) (PushBatch, error) {
 	return PushBatch{Records: recs, HandedOver: handed}, err
 }
 
-func pendingPush(ctx context.Context, tx *sql.Tx, limit int) ([]OutRecord, int64, error) {
+func pendingPush(ctx context.Context, tx *sql.Tx, from int64, limit int) ([]OutRecord, int64, error) {
 	var after, total int64
 	var source string
-	if err := tx.QueryRowContext(ctx, `SELECT push_cursor, (SELECT datafile_id FROM settings) FROM sync_state`).Scan(&after, &source); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT max(push_cursor, ?), (SELECT datafile_id FROM settings) FROM sync_state`, from).Scan(&after, &source); err != nil {
 		return nil, 0, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL`, after).Scan(&total); err != nil {

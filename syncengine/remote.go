@@ -19,6 +19,7 @@ type RemoteDatafile interface {
 	MarkInitRequested(ctx context.Context) error
 	MarkSynced(ctx context.Context, serverQueueLength int64) error
 	PendingPush(ctx context.Context, limit int) (datafile.PushBatch, error)
+	PendingPushAfter(ctx context.Context, cursor int64, limit int) (datafile.PushBatch, error)
 	AdvancePushCursor(ctx context.Context, cursor int64) error
 	RotateDatafileID(ctx context.Context) error
 	IntegrateBatch(ctx context.Context, source int64, records []datafile.InRecord, cursor int64) (datafile.IntegrationResult, error)
@@ -276,39 +277,50 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 		}
 	}
 	handedOver := false
+	// The batch after the one on its way is read and put in wire shape meanwhile, so that the remote's
+	// reading overlaps the server's writing. It is used only if the batch before it went through at the
+	// first attempt: after a failure everything is read afresh.
+	var ahead <-chan preparedPush
+	dropAhead := func() {
+		if ahead != nil {
+			<-ahead
+			ahead = nil
+		}
+	}
+	defer dropAhead()
 	for {
 		if err := r.stopping(); err != nil {
 			return err
 		}
 		var recs []datafile.OutRecord
 		began := time.Now()
-		// Each attempt reads the batch afresh, at the size adapted to the last failure: a record changed
-		// since the first attempt is sent as it is now, never as it was.
-		resp, err := retry(ctx, r, func(int) (PushResponse, error) {
-			pending, err := r.DB.PendingPush(ctx, r.requestSize(ctx))
-			recs = pending.Records
+		// Each attempt after the first reads the batch afresh, at the size adapted to the last failure: a
+		// record changed since the first attempt is sent as it is now, never as it was.
+		resp, err := retry(ctx, r, func(attempt int) (PushResponse, error) {
+			var p preparedPush
+			if attempt == 0 && ahead != nil {
+				p = <-ahead
+				ahead = nil
+			} else {
+				dropAhead()
+				p = r.preparePush(ctx, -1, r.requestSize(ctx))
+			}
+			recs = p.pending.Records
 			// With nothing left to push, one (possibly empty) batch still tells central which stores are
 			// handed over; once per cycle, since central completes the moves only when it has the batch.
-			if err != nil || (len(recs) == 0 && (len(pending.HandedOver) == 0 || handedOver)) {
-				return PushResponse{}, err
+			if p.err != nil || (len(recs) == 0 && (len(p.pending.HandedOver) == 0 || handedOver)) {
+				return PushResponse{}, p.err
 			}
 			// Changes made here while the push runs join it, so the total is what is done plus what is
 			// left, read afresh with every batch: it grows with them, and what is done never passes it.
-			run.PushTotal = max(run.PushTotal, run.PushDone+int64(len(recs))+pending.Remaining)
-			// As open-mSupply's client does, queueLength counts this batch too.
-			batch := QueuedBatch{QueueLength: pending.Remaining + int64(len(recs)), Data: make([]QueuedRecord, 0, len(recs)), HandedOverStores: pending.HandedOver}
-			look := r.DB.LegacyLookup(ctx)
-			for _, rec := range recs {
-				wire, err := toWire(rec, look)
-				if err != nil {
-					return PushResponse{}, err
-				}
-				batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: wire})
+			run.PushTotal = max(run.PushTotal, run.PushDone+int64(len(recs))+p.pending.Remaining)
+			if p.pending.Remaining > 0 {
+				ahead = r.prepareAhead(ctx, recs[len(recs)-1].Cursor, r.requestSize(ctx))
 			}
-			resp, err := r.Client.Push(ctx, batch)
-			if err == nil && len(pending.HandedOver) > 0 {
+			resp, err := r.Client.Push(ctx, p.batch)
+			if err == nil && len(p.pending.HandedOver) > 0 {
 				handedOver = true
-				r.Log.Info("handed stores over to their new sites", "stores", len(pending.HandedOver))
+				r.Log.Info("handed stores over to their new sites", "stores", len(p.pending.HandedOver))
 			}
 			return resp, err
 		})
@@ -324,6 +336,7 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			// older copy, and the server skipped this batch as replays. Send it again under a new id.
 			r.Log.Warn("this datafile was restored from an older copy; pushing its changes again under a new datafile id",
 				"server_high_water", resp.HighWater, "local_cursor", last)
+			dropAhead() // read under the old id
 			if err := r.DB.RotateDatafileID(ctx); err != nil {
 				return err
 			}
@@ -351,6 +364,41 @@ func (r *Remote) push(ctx context.Context, res *CycleResult) error {
 			return err
 		}
 	}
+}
+
+// preparedPush is a batch of local changes read for a push, in wire shape.
+type preparedPush struct {
+	pending datafile.PushBatch
+	batch   QueuedBatch
+	err     error
+}
+
+// preparePush reads up to size local changes after cursor (from the push cursor when -1) and puts them
+// in wire shape.
+func (r *Remote) preparePush(ctx context.Context, cursor int64, size int) preparedPush {
+	pending, err := r.DB.PendingPushAfter(ctx, cursor, size)
+	if err != nil {
+		return preparedPush{err: err}
+	}
+	// As open-mSupply's client does, queueLength counts this batch too.
+	batch := QueuedBatch{QueueLength: pending.Remaining + int64(len(pending.Records)), Data: make([]QueuedRecord, 0, len(pending.Records)),
+		HandedOverStores: pending.HandedOver}
+	look := r.DB.LegacyLookup(ctx)
+	for _, rec := range pending.Records {
+		wire, err := toWire(rec, look)
+		if err != nil {
+			return preparedPush{err: err}
+		}
+		batch.Data = append(batch.Data, QueuedRecord{SyncOutID: rec.SyncOutID, SyncRecord: wire})
+	}
+	return preparedPush{pending: pending, batch: batch}
+}
+
+// prepareAhead runs preparePush in the background.
+func (r *Remote) prepareAhead(ctx context.Context, cursor int64, size int) <-chan preparedPush {
+	out := make(chan preparedPush, 1)
+	go func() { out <- r.preparePush(ctx, cursor, size) }()
+	return out
 }
 
 // fetchedPage is a page of master data fetched, decoded and validated ahead of its integration.

@@ -3,10 +3,12 @@ package syncengine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,4 +95,69 @@ func TestNextPageIsFetchedWhileThePageBeforeIsWritten(t *testing.T) {
 		t.Error("the second page was requested only after the first was written")
 	}
 	sameChecksums(t, "after a pipelined pull", checksum(t, n.central, ""), checksum(t, north.db, ""), masterTables...)
+}
+
+// aheadWatcher is North's datafile, telling when a push batch is read from a cursor of its own: the batch
+// after one that is still on its way.
+type aheadWatcher struct {
+	*datafile.DB
+	readAhead chan int64
+}
+
+func (a *aheadWatcher) PendingPushAfter(ctx context.Context, cursor int64, limit int) (datafile.PushBatch, error) {
+	b, err := a.DB.PendingPushAfter(ctx, cursor, limit)
+	if cursor >= 0 {
+		select {
+		case a.readAhead <- cursor:
+		default:
+		}
+	}
+	return b, err
+}
+
+// TestNextPushBatchIsReadWhileThePushBeforeIsOnItsWay holds back the server's answer to the first push until
+// North has read its next batch: that happens only if the next batch is read while the first travels. Every
+// record still reaches central as it is now, a change made after its batch was read included.
+func TestNextPushBatchIsReadWhileThePushBeforeIsOnItsWay(t *testing.T) {
+	n, north := newNetWithSyncedNorth(t)
+	store := n.stores["North-store"].ID
+	for i := range 35 {
+		n.put(north.db, "stock_line", fmt.Sprintf(`{"id":"stock-%02d","store_id":%q,"item_id":"item-1","quantity":%d}`, i, store, i))
+	}
+	if err := north.db.SetRequestSize(context.Background(), datafile.MinRequestSize); err != nil {
+		t.Fatal(err)
+	}
+	watcher := &aheadWatcher{DB: north.db, readAhead: make(chan int64, 1)}
+	var pushes atomic.Int32
+	var overlapped atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == PathQueuedRecords && pushes.Add(1) == 1 {
+			select {
+			case <-watcher.readAhead:
+				overlapped.Store(true)
+				// A change after the next batch was read: it must still reach central, as it is now.
+				n.put(north.db, "stock_line", `{"id":"stock-15","quantity":1500}`)
+			case <-time.After(3 * time.Second):
+			}
+		}
+		n.server.Handler().ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	client, err := NewClient(ClientConfig{ServerURL: front.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	north.remote.Client, north.remote.DB = client, watcher
+	north.sync(t)
+	if !overlapped.Load() {
+		t.Error("the first push was answered before North read its next batch: reading does not overlap the push")
+	}
+	if pushes.Load() < 4 {
+		t.Errorf("%d pushes of 35 records in batches of %d", pushes.Load(), datafile.MinRequestSize)
+	}
+	got, err := n.central.GetRecord(context.Background(), "stock_line", "stock-15")
+	if err != nil || fmt.Sprint(got.Values["quantity"]) != "1500" {
+		t.Fatalf("central holds stock-15 as %v (%v), want the change made after its batch was read", got.Values, err)
+	}
+	sameChecksums(t, "North's stock after the push", checksum(t, north.db, "North-store"), checksum(t, n.central, "North-store"), "stock_line")
 }
