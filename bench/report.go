@@ -200,7 +200,7 @@ func (b *bench) targets() []string {
 		b.plan.slowItems < b.cfg.slowItems || b.plan.slowLines < b.cfg.slowLines) {
 		out = append(out, fmt.Sprintf("Caution: to fit the time budget these ran at %s items (planned %s), %s invoice lines (planned %s), %s items per site (planned %s) and %s items and %s invoice lines over the slow link (planned %s and %s).",
 			count(b.plan.items), count(b.cfg.items), count(b.plan.pushLines), count(b.cfg.pushLines), count(b.plan.perSite), count(b.cfg.perSite),
-			count(b.plan.slowItems), count(b.cfg.slowItems), count(b.plan.slowLines), count(b.cfg.slowLines)))
+			count(b.plan.slowItems), count(b.plan.slowLines), count(b.cfg.slowItems), count(b.cfg.slowLines)))
 	}
 	return out
 }

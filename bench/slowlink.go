@@ -236,6 +236,9 @@ type slowResult struct {
 // pushes them with 'run --remote --once' over the same link.
 func (b *bench) slowLink(ctx context.Context, items, lines int, deadline time.Time) (*slowResult, error) {
 	r := &slowResult{items: items, lines: lines, link: b.cfg.link}
+	if time.Until(deadline) <= 0 {
+		return r, errors.New("no time left for it in the budget")
+	}
 	b.slow = r
 	dir := filepath.Join(b.dir, "slow")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
