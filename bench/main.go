@@ -81,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.workdir, "workdir", "", "where the datafiles go (default: a new temporary folder)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work folder and its datafiles afterwards")
 	fs.IntVar(&c.link.kbps, "link-rate", 256, "the slow link's rate each way, in kbit/s (a multiple of 8: toxiproxy counts whole KB/s)")
-	fs.DurationVar(&c.link.rtt, "link-rtt", 300*time.Millisecond, "the slow link's round-trip latency; half of it is added in each direction")
+	fs.DurationVar(&c.link.rtt, "link-rtt", 600*time.Millisecond, "the slow link's round-trip latency; half of it is added in each direction (the default: 300 ms of latency each way)")
 	fs.Int64Var(&c.link.cut, "link-cut", 2_000_000, "bytes a connection carries in one direction before the slow link drops it (0: never)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: go run ./bench [-scale N] [-sites N] [-site-items N] [-budget D] [-link-rate KBITS] [-link-rtt D] [-link-cut BYTES] [-out FILE]")
