@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, log: stderr, start: time.Now(), raw: map[int]rawResult{}}
+	b := &bench{cfg: cfg, log: stderr, start: time.Now(), raw: map[int]rawResult{}, fair: map[int]rawResult{}}
 	// The plan is made to fit the budget; the hard deadline leaves room for a pilot that misjudged, but no
 	// more than three minutes, so that 'make bench' with the default budget ends within 25 minutes.
 	b.planDeadline = b.start.Add(cfg.budget)

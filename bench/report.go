@@ -27,8 +27,13 @@ func mb(bytes int64) string {
 }
 
 // ratio is a scenario's time per record over the raw insert's for rawN rows: 1 is as fast as SQLite itself.
-func (b *bench) ratio(r row) (float64, bool) {
-	raw, ok := b.raw[r.rawN]
+func (b *bench) ratio(r row) (float64, bool) { return ratioTo(b.raw, r) }
+
+// fairRatio is ratio against the raw insert with a datafile's page cache: the targets' denominator.
+func (b *bench) fairRatio(r row) (float64, bool) { return ratioTo(b.fair, r) }
+
+func ratioTo(base map[int]rawResult, r row) (float64, bool) {
+	raw, ok := base[r.rawN]
 	if !ok || r.rawN == 0 || r.records == 0 || raw.secs <= 0 {
 		return 0, false
 	}
@@ -37,9 +42,9 @@ func (b *bench) ratio(r row) (float64, bool) {
 
 func ratioVerdict(ratio, target float64) string {
 	if ratio <= target {
-		return fmt.Sprintf("met (%.2f× raw, target ≤ %g×)", ratio, target)
+		return fmt.Sprintf("met (%.2f× fair raw, target ≤ %g×)", ratio, target)
 	}
-	return fmt.Sprintf("MISSED by %.1f× (%.2f× raw, target ≤ %g×)", ratio/target, ratio, target)
+	return fmt.Sprintf("MISSED by %.1f× (%.2f× fair raw, target ≤ %g×)", ratio/target, ratio, target)
 }
 
 func (b *bench) report() string {
@@ -71,19 +76,22 @@ func (b *bench) report() string {
 	fmt.Fprintf(&w, "\n\n")
 
 	fmt.Fprintf(&w, "## Results\n\n")
-	fmt.Fprintf(&w, "Ratio to raw = the scenario's time per record ÷ the raw insert's time per row at the same row count (1.00 is as fast as writing the rows into SQLite at all; lower is better). ")
+	fmt.Fprintf(&w, "Ratio to raw = the scenario's time per record ÷ the raw insert's time per row at the same row count (1.00 is as fast as writing the rows into SQLite at all; lower is better); ratio to fair raw is the same against the raw insert given a datafile's page cache, which is the targets' denominator. ")
 	fmt.Fprintf(&w, "Seconds are the wall time of the process, start to exit; CPU s its user + system time; \"server\" is the central `serve` process during that step (CPU from /proc/PID/stat, peak RSS from VmHWM). ")
 	fmt.Fprintf(&w, "Other load is how many of the %d CPUs processes outside the benchmark kept busy meanwhile (from /proc/stat): near 0 the times are clean; near %d they are inflated.\n\n", b.machine.CPUs, b.machine.CPUs)
-	fmt.Fprintf(&w, "| scenario | records | seconds | records/s | ratio to raw | CPU s | peak RSS MB | other load | target | result |\n")
-	fmt.Fprintf(&w, "| --- | --: | --: | --: | --: | --: | --: | --: | --- | --- |\n")
+	fmt.Fprintf(&w, "| scenario | records | seconds | records/s | ratio to raw | ratio to fair raw | CPU s | peak RSS MB | other load | target | result |\n")
+	fmt.Fprintf(&w, "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- | --- |\n")
 	for _, r := range b.rows {
-		rate, ratioS, others := "—", "—", "?"
+		rate, ratioS, fairS, others := "—", "—", "—", "?"
 		if !r.noRate && r.secs > 0 {
 			rate = count(int(float64(r.records) / r.secs))
 		}
 		result := r.result
 		if ratio, ok := b.ratio(r); ok {
 			ratioS = fmt.Sprintf("%.2f", ratio)
+		}
+		if ratio, ok := b.fairRatio(r); ok {
+			fairS = fmt.Sprintf("%.2f", ratio)
 			if r.maxRatio > 0 && result == "" {
 				result = ratioVerdict(ratio, r.maxRatio)
 			}
@@ -95,7 +103,7 @@ func (b *bench) report() string {
 		if r.others >= 0 {
 			others = fmt.Sprintf("%.1f", r.others)
 		}
-		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.scenario, count(r.records), secs, rate, ratioS,
+		fmt.Fprintf(&w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.scenario, count(r.records), secs, rate, ratioS, fairS,
 			r.cpu, r.rss, others, r.target, result)
 	}
 	fmt.Fprintln(&w)
@@ -131,7 +139,7 @@ func (b *bench) report() string {
 
 	fmt.Fprintf(&w, "## Notes\n\n")
 	notes := append([]string{
-		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB). The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
+		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB); the fair raw insert is the same with a datafile's 32 MiB page cache and in-memory temporary store, so that the product's own cache flatters no ratio. The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
 		"Other load: the benchmark cannot stop other work on the machine; it measures it instead. CPU seconds are less affected by it than wall time.",
 		"Bulk import: the same rows as JSON lines on standard input of `record put item -` on a central datafile (output discarded); the JSON is written before the clock starts.",
 		"Initial sync: `serve --central --listen 127.0.0.1:0 --addr-file` on the imported datafile; a new remote (`init --remote`, a site with one store) runs `run --remote --once` through a counting TCP proxy in the benchmark process, which forwards bytes untouched and spools them; they are parsed and compressed only after the run. Afterwards the item tables of both datafiles are compared with `record checksum`.",
@@ -166,7 +174,7 @@ func (b *bench) targets() []string {
 				b.cpuRatio(big.importRes.CPU, 0, big.items, big.items)))
 		}
 		if r, ok := b.rawRatio(big.syncRes.Wall.Seconds(), big.items, big.items); ok {
-			out = append(out, fmt.Sprintf("Initial sync of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 3),
+			out = append(out, fmt.Sprintf("Initial sync of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 2.5)+b.todaysRatio(big.syncRes.Wall.Seconds(), big.items, big.items),
 				b.cpuRatio(big.syncRes.CPU, big.syncServerCPU, big.items, big.items)))
 		}
 		if wall := big.syncRes.Wall.Seconds(); wall > 0 && big.translateSecs > 0 {
@@ -183,7 +191,7 @@ func (b *bench) targets() []string {
 		}
 		if r, ok := b.rawRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines); ok {
 			out = append(out, fmt.Sprintf("Push of %s invoice lines (+ %s invoices): %s; by CPU time %s", count(big.pushLines), count(big.invoices),
-				ratioVerdict(r, 3), b.cpuRatio(big.pushRes.CPU, big.pushServerCPU, big.pushLines+big.invoices, big.pushLines)))
+				ratioVerdict(r, 3)+b.todaysRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines), b.cpuRatio(big.pushRes.CPU, big.pushServerCPU, big.pushLines+big.invoices, big.pushLines)))
 		}
 	}
 	if m := b.many; m != nil && m.seq.total > 0 && m.con.total > 0 {
@@ -234,8 +242,18 @@ func uniq(ps ...*pipelineResult) []*pipelineResult {
 	return out
 }
 
+// todaysRatio says a step's ratio to the raw insert with SQLite's default page cache, the denominator
+// before the fair one, so that figures of earlier runs can be compared.
+func (b *bench) todaysRatio(secs float64, records, rawN int) string {
+	if r, ok := b.ratio(row{secs: secs, records: records, rawN: rawN}); ok {
+		return fmt.Sprintf(", %.2f× the default-cache raw", r)
+	}
+	return ""
+}
+
+// rawRatio is the fair ratio of a step, for its target.
 func (b *bench) rawRatio(secs float64, records, rawN int) (float64, bool) {
-	return b.ratio(row{secs: secs, records: records, rawN: rawN})
+	return b.fairRatio(row{secs: secs, records: records, rawN: rawN})
 }
 
 func idleVerdict(reqs int, work float64) string {

@@ -33,6 +33,7 @@ type bench struct {
 
 	versionSecs float64           // median wall time of 'msupply-sync --version': a bare process start
 	raw         map[int]rawResult // the raw baseline by row count
+	fair        map[int]rawResult // the same with a datafile's page cache: the denominator of the targets
 
 	rows     []row
 	notes    []string
@@ -157,19 +158,38 @@ func (b *bench) measureProcessStart(ctx context.Context) error {
 	return nil
 }
 
-// rawAt returns the raw baseline for n rows, measuring it (in a child process) the first time.
+// rawAt returns the raw baseline for n rows, measuring it (in a child process) the first time, together
+// with the fair one, which has a datafile's page cache.
 func (b *bench) rawAt(ctx context.Context, n int) (rawResult, error) {
 	if r, ok := b.raw[n]; ok {
 		return r, nil
 	}
-	// The best of up to three runs (while they take under 30 s together): a baseline inflated by a busy
-	// moment would flatter every ratio measured against it.
+	r, others, err := b.rawBest(ctx, n, "uuid")
+	if err != nil {
+		return r, err
+	}
+	fair, fairOthers, err := b.rawBest(ctx, n, "fair")
+	if err != nil {
+		return r, err
+	}
+	b.raw[n], b.fair[n] = r, fair
+	b.rows = append(b.rows,
+		row{scenario: fmt.Sprintf("raw insert: modernc.org/sqlite, 1 tx, prepared statement (best of %d)", r.runs), records: n, secs: r.secs,
+			rawN: n, cpu: fmt.Sprintf("%.2f", r.cpu), others: others, rss: mb(r.rss), target: "the baseline"},
+		row{scenario: fmt.Sprintf("raw insert as above with a datafile's 32 MiB page cache (best of %d)", fair.runs), records: n, secs: fair.secs,
+			rawN: n, cpu: fmt.Sprintf("%.2f", fair.cpu), others: fairOthers, rss: mb(fair.rss), target: "the fair baseline: the targets' denominator"})
+	return r, nil
+}
+
+// rawBest is the best of up to three runs of a raw insert (while they take under 30 s together): a baseline
+// inflated by a busy moment would flatter every ratio measured against it.
+func (b *bench) rawBest(ctx context.Context, n int, mode string) (rawResult, float64, error) {
 	var r rawResult
 	var others, spent float64
 	for k := 0; k < 3 && (k == 0 || spent < 30); k++ {
-		rk, ok, err := b.rawChildRun(ctx, n, "uuid")
+		rk, ok, err := b.rawChildRun(ctx, n, mode)
 		if err != nil {
-			return rk, err
+			return rk, 0, err
 		}
 		spent += rk.secs
 		if k == 0 || rk.secs < r.secs {
@@ -177,10 +197,7 @@ func (b *bench) rawAt(ctx context.Context, n int) (rawResult, error) {
 		}
 		r.runs = k + 1
 	}
-	b.raw[n] = r
-	b.rows = append(b.rows, row{scenario: fmt.Sprintf("raw insert: modernc.org/sqlite, 1 tx, prepared statement (best of %d)", r.runs), records: n, secs: r.secs,
-		rawN: n, cpu: fmt.Sprintf("%.2f", r.cpu), others: others, rss: mb(r.rss), target: "the baseline"})
-	return r, nil
+	return r, others, nil
 }
 
 // rawReference measures the same insert with ids in key order (item-0000001, ...), for comparison with the
@@ -401,7 +418,7 @@ func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int
 	others := m.othersCores(p.syncRes.CPU + p.syncServerCPU)
 	p.syncWire = px.collect()
 	b.rows = append(b.rows, row{scenario: "initial sync: new remote, run --remote --once", records: items,
-		secs: p.syncRes.Wall.Seconds(), rawN: items, maxRatio: b.targetIf(label, 3),
+		secs: p.syncRes.Wall.Seconds(), rawN: items, maxRatio: b.targetIf(label, 2.5),
 		cpu: fmt.Sprintf("%.2f (server %.2f)", p.syncRes.CPU, p.syncServerCPU), others: others,
 		rss: fmt.Sprintf("%s (server %s)", mb(p.syncRes.MaxRSS), mb(p.syncServerPeak)), target: b.targetText(label, "≤ 3× raw")})
 
