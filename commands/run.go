@@ -20,7 +20,9 @@ func (env *Env) runCommand() *cli.Command {
 		Description: `Each cycle pushes this site's changes, pulls master data and this site's store data, integrates
 them and acknowledges them. The first cycle of a new remote datafile initialises it from the central
 server, showing progress. Without --once it syncs every sync interval ('msupply-sync prefs set
---interval MIN'; 0 pauses) until SIGINT or SIGTERM, which end it after the batch in flight.
+--interval MIN'; 0 pauses) until SIGINT or SIGTERM, which end it after the batch in flight. A cycle
+that the connection failed is tried again sooner: after 30 seconds, then 1, 2, 4 minutes and so on,
+never later than the interval. Each cycle carries on where the one before stopped.
 --once runs one cycle and exits 0 if it succeeded, 1 if it failed, and 3 if it ran to the end but
 records were refused by the central server, parked there ('msupply-sync sync parked' on the server),
 or could not be integrated here.
@@ -53,6 +55,7 @@ func (env *Env) runRun(c *cli.Context) error {
 	// Requests run to the end of their batch even after a signal: stopping between batches keeps a
 	// half-received batch from being thrown away.
 	work := context.WithoutCancel(c.Context)
+	linkFailures := 0
 	for {
 		lock, err := claimSync(c.Context, db, log, !c.Bool("once"))
 		if err != nil {
@@ -77,20 +80,34 @@ func (env *Env) runRun(c *cli.Context) error {
 			log.Info("sync stopped")
 			return nil
 		}
-		if !waitInterval(c.Context, db.Settings) {
+		if err != nil && syncengine.Retryable(err) {
+			linkFailures++
+		} else {
+			linkFailures = 0
+		}
+		if !waitInterval(c.Context, db.Settings, linkFailures) {
 			log.Info("sync stopped")
 			return nil
 		}
 	}
 }
 
+// retryFailedCycleAfter is the first wait after a cycle the link failed: a site on a link that drops now
+// and then carries on within a minute, not an interval later, and waits longer each time it fails again.
+var retryFailedCycleAfter = 30 * time.Second
+
 // waitInterval sleeps for the sync interval, read afresh so that a change takes effect without a restart;
-// while the interval is 0 (paused) it looks again every minute. It returns false when told to stop.
-func waitInterval(ctx context.Context, settings func(context.Context) (datafile.Settings, error)) bool {
+// while the interval is 0 (paused) it looks again every minute. After linkFailures cycles in a row that the
+// connection failed it waits less: retryFailedCycleAfter, doubling with each, never past the interval. It
+// returns false when told to stop.
+func waitInterval(ctx context.Context, settings func(context.Context) (datafile.Settings, error), linkFailures int) bool {
 	for {
 		interval, paused := time.Minute, false
 		if s, err := settings(ctx); err == nil {
 			interval, paused = s.SyncWait()
+		}
+		if linkFailures > 0 && !paused {
+			interval = min(interval, retryFailedCycleAfter<<min(linkFailures-1, 20))
 		}
 		select {
 		case <-ctx.Done():

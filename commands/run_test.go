@@ -25,7 +25,7 @@ func TestWaitIntervalWaitsWhateverIsStored(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		began := time.Now()
-		again := waitInterval(ctx, settings)
+		again := waitInterval(ctx, settings, 0)
 		cancel()
 		if again {
 			t.Errorf("interval of %d minutes: the loop went round again after %v instead of waiting", minutes, time.Since(began))
@@ -57,5 +57,33 @@ func TestStopIsNotAnError(t *testing.T) {
 				t.Errorf("logged %q, without the summary", out.String())
 			}
 		})
+	}
+}
+
+// TestCycleTheLinkFailedIsTriedAgainSoon: after a cycle the connection failed, the service tries again
+// after a short wait, doubling with each failure in a row, and never waits longer than the interval.
+func TestCycleTheLinkFailedIsTriedAgainSoon(t *testing.T) {
+	defer func(d time.Duration) { retryFailedCycleAfter = d }(retryFailedCycleAfter)
+	retryFailedCycleAfter = 20 * time.Millisecond
+	settings := func(context.Context) (datafile.Settings, error) { return datafile.Settings{SyncInterval: 10}, nil }
+	for _, tt := range []struct {
+		failures int
+		want     time.Duration
+	}{{1, 20 * time.Millisecond}, {2, 40 * time.Millisecond}, {3, 80 * time.Millisecond}} {
+		began := time.Now()
+		if !waitInterval(context.Background(), settings, tt.failures) {
+			t.Fatal("told to stop")
+		}
+		if took := time.Since(began); took < tt.want || took > tt.want+2*time.Second {
+			t.Errorf("after %d failures it waited %v, want %v", tt.failures, took, tt.want)
+		}
+	}
+	// Many failures in a row never make the wait longer than the interval (nor overflow it).
+	retryFailedCycleAfter = time.Hour
+	oneMinute := func(context.Context) (datafile.Settings, error) { return datafile.Settings{SyncInterval: 1}, nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if waitInterval(ctx, oneMinute, 1000) {
+		t.Error("the wait after many failures ended before the interval")
 	}
 }
