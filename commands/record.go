@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,7 +168,11 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 		}
 		return raw, err
 	}
-	ids, err := db.PutRecords(c.Context, t.Name, source)
+	// The ids are printed only once the import has committed: until then a refused record may still undo
+	// it all.
+	ids := newIDSpill(filepath.Dir(db.Path()))
+	defer ids.close()
+	_, err = db.PutRecordsEach(c.Context, t.Name, source, ids.add)
 	if done >= 1000 {
 		if err == nil {
 			bar.Update("imported", done, done)
@@ -180,12 +185,7 @@ func (env *Env) runRecordPut(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(env.Stdout)
-	for _, id := range ids {
-		w.WriteString(id)
-		w.WriteByte('\n')
-	}
-	return w.Flush()
+	return ids.writeTo(env.Stdout)
 }
 
 // countingReader counts the bytes read through it; the count may be read while another goroutine reads.

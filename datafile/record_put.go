@@ -44,9 +44,25 @@ func Records(raws ...map[string]any) RecordSource {
 
 // PutRecords creates or updates records of one table from src, all of them or none: the first invalid record
 // rolls back the whole batch and its error names the record. Fields left out of an update keep their values.
-// It returns the id of each record in input order.
+// It returns the id of each record in input order, so it suits batches whose ids fit in memory; a bulk
+// import takes them one at a time with PutRecordsEach.
 func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource) ([]string, error) {
 	var ids []string
+	if _, err := db.PutRecordsEach(ctx, tableName, src, func(id string) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// PutRecordsEach is PutRecords handing each record's id to written, in input order, as the record is
+// written, and returning how many were: the ids of a million-record import held until the commit took
+// about a quarter of the import's memory. written runs inside the transaction, so an id is only final once
+// PutRecordsEach returns nil; an error from written rolls everything back and is returned as it is.
+func (db *DB) PutRecordsEach(ctx context.Context, tableName string, src RecordSource, written func(id string) error) (int, error) {
+	n := 0
 	err := db.writeTable(ctx, tableName, func(tx *sql.Tx, s Settings, rs *recordStore) error {
 		stmts := newStmtCache(tx)
 		defer stmts.close()
@@ -54,7 +70,7 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 		// An import can be millions of records: ctx is checked once a record rather than watched by a
 		// goroutine for each statement.
 		quiet := context.WithoutCancel(ctx)
-		for n := 1; ; n++ {
+		for {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -63,23 +79,26 @@ func (db *DB) PutRecords(ctx context.Context, tableName string, src RecordSource
 				break
 			}
 			if err != nil {
-				return recordError(n, raw, err)
+				return recordError(n+1, raw, err)
 			}
 			id, err := w.put(quiet, rs, raw)
 			if err != nil {
-				return recordError(n, raw, err)
+				return recordError(n+1, raw, err)
 			}
-			ids = append(ids, id)
+			n++
+			if err := written(id); err != nil {
+				return err
+			}
 		}
-		if len(ids) == 0 {
+		if n == 0 {
 			return errorf(EINVALID, "no records given")
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return ids, nil
+	return n, nil
 }
 
 func recordError(n int, raw map[string]any, err error) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -200,6 +201,58 @@ func TestPutRecordsAllOrNothing(t *testing.T) {
 		if err != nil || rec.Values["name"] != "no id" {
 			t.Errorf("record with a generated id = %v, %v", rec.Values, err)
 		}
+	})
+}
+
+// PutRecordsEach hands over each id as its record is written, before the next is read, so that an import
+// need not hold its ids; an id it cannot pass on undoes the whole import.
+func TestPutRecordsEach(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newRecordsFixture(t)
+
+	t.Run("each id as its record is written", func(t *testing.T) {
+		var got []string
+		read := 0
+		src := func() (map[string]any, error) {
+			if len(got) != read {
+				t.Fatalf("record %d read with %d ids handed over", read+1, len(got))
+			}
+			if read == 3 {
+				return nil, io.EOF
+			}
+			read++
+			if read == 2 {
+				return map[string]any{"name": "no id"}, nil
+			}
+			return map[string]any{"id": fmt.Sprintf("each-%d", read), "name": "Each"}, nil
+		}
+		n, err := f.db.PutRecordsEach(ctx, "item", src, func(id string) error {
+			got = append(got, id)
+			return nil
+		})
+		if err != nil || n != 3 || len(got) != 3 || got[0] != "each-1" || got[2] != "each-3" {
+			t.Fatalf("PutRecordsEach = %d, %v; ids %v", n, err, got)
+		}
+		if rec, err := f.db.GetRecord(ctx, "item", got[1]); err != nil || rec.Values["name"] != "no id" {
+			t.Errorf("the record with a made-up id: %v, %v", rec.Values, err)
+		}
+	})
+
+	t.Run("an id that cannot be kept undoes the import", func(t *testing.T) {
+		cursor := lastCursor(t, f.db)
+		full := errors.New("no space left on device")
+		calls := 0
+		_, err := f.db.PutRecordsEach(ctx, "item", objects(t, `{"id":"kept-1","name":"One"}`, `{"id":"kept-2","name":"Two"}`), func(string) error {
+			if calls++; calls == 2 {
+				return full
+			}
+			return nil
+		})
+		if !errors.Is(err, full) {
+			t.Fatalf("PutRecordsEach = %v, want the error of the id that could not be kept", err)
+		}
+		assertChanges(t, changesAfter(t, f.db, cursor), nil)
 	})
 }
 
