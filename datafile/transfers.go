@@ -57,40 +57,37 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 	for range transferRounds {
 		var docs []transferDoc
 		seen := map[transferDoc]bool{}
-		var entries []changeEntry
-		err := queryEach(ctx, tx, func(rows *sql.Rows) error {
-			var e changeEntry
-			err := rows.Scan(&e.cursor, &e.table, &e.id)
-			entries = append(entries, e)
-			return err
-		}, `SELECT cursor, table_name, record_id FROM changelog WHERE cursor > ?
-			AND table_name IN ('invoice', 'invoice_line', 'requisition', 'requisition_line', 'store') ORDER BY cursor`, cursor)
-		if err != nil {
-			return fmt.Errorf("transfers: %w", err)
+		// The round's changes are read a page at a time and only their documents kept: an import of a
+		// million invoice lines would otherwise hold a million entries here, for a few thousand invoices.
+		// Every page is read before any document is processed, as the round would read them at once.
+		changed := false
+		for {
+			entries, err := transferChangesAfter(ctx, tx, cursor)
+			if err != nil {
+				return fmt.Errorf("transfers: %w", err)
+			}
+			if len(entries) == 0 {
+				break
+			}
+			changed = true
+			cursor = entries[len(entries)-1].cursor
+			// A remote that has never synced holds no store: its cursor only moves on.
+			if p.site != 0 {
+				if docs, err = p.addDocumentsOf(ctx, entries, seen, docs); err != nil {
+					return fmt.Errorf("transfers: %w", err)
+				}
+			}
+			if len(entries) < transferPage {
+				break
+			}
 		}
-		if len(entries) == 0 {
+		if !changed {
 			// Nothing more of interest: the cursor passes what else was written (items, stock), so that no
 			// later transaction reads it again.
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog`).Scan(&cursor); err != nil {
 				return fmt.Errorf("transfers: %w", err)
 			}
 			break
-		}
-		cursor = entries[len(entries)-1].cursor
-		if p.site == 0 {
-			continue // a remote that has never synced holds no store
-		}
-		for _, e := range entries {
-			found, err := p.documentsOf(ctx, e)
-			if err != nil {
-				return fmt.Errorf("transfers: %w", err)
-			}
-			for _, doc := range found {
-				if doc.id != "" && !seen[doc] {
-					seen[doc] = true
-					docs = append(docs, doc)
-				}
-			}
 		}
 		if len(docs) == 0 {
 			continue
@@ -117,6 +114,23 @@ func (db *DB) processTransfers(ctx context.Context, tx *sql.Tx) error {
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE transfer_state SET cursor = ?`, cursor)
 	return err
+}
+
+// transferPage is how many changes processTransfers reads at a time.
+const transferPage = 4096
+
+// transferChangesAfter returns up to transferPage changes after cursor of the tables transfers are made of,
+// in cursor order.
+func transferChangesAfter(ctx context.Context, tx *sql.Tx, cursor int64) ([]changeEntry, error) {
+	entries := make([]changeEntry, 0, 64)
+	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
+		var e changeEntry
+		err := rows.Scan(&e.cursor, &e.table, &e.id)
+		entries = append(entries, e)
+		return err
+	}, `SELECT cursor, table_name, record_id FROM changelog WHERE cursor > ?
+		AND table_name IN ('invoice', 'invoice_line', 'requisition', 'requisition_line', 'store') ORDER BY cursor LIMIT ?`, cursor, transferPage)
+	return entries, err
 }
 
 type changeEntry struct {
@@ -154,6 +168,24 @@ func (p *transferProcessor) recordStore(ctx context.Context, table string) (*rec
 	}
 	p.stores[table] = rs
 	return rs, nil
+}
+
+// addDocumentsOf appends to docs the documents that entries may concern and seen does not hold yet, and
+// marks them seen.
+func (p *transferProcessor) addDocumentsOf(ctx context.Context, entries []changeEntry, seen map[transferDoc]bool, docs []transferDoc) ([]transferDoc, error) {
+	for _, e := range entries {
+		found, err := p.documentsOf(ctx, e)
+		if err != nil {
+			return docs, err
+		}
+		for _, doc := range found {
+			if doc.id != "" && !seen[doc] {
+				seen[doc] = true
+				docs = append(docs, doc)
+			}
+		}
+	}
+	return docs, nil
 }
 
 // documentsOf are the documents a change may concern. A store that has become active here, by a move or

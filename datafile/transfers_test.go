@@ -3,6 +3,7 @@ package datafile_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
@@ -278,6 +279,40 @@ func TestTransferCursorPassesOtherWrites(t *testing.T) {
 	mustPut(t, db, "item", `{"id":"item-1","name":"Amoxicillin"}`, `{"id":"item-2","name":"Paracetamol"}`)
 	if at, last := queryInt(t, db, `SELECT cursor FROM transfer_state`), queryInt(t, db, `SELECT max(cursor) FROM changelog`); at != last {
 		t.Errorf("transfer cursor at %d after items were written up to %d", at, last)
+	}
+}
+
+// TestTransfersReadEveryPageOfALargeWrite: the changes of a transaction are read a page at a time; a
+// shipment's line written after many pages of other lines still reaches its receipt in that transaction.
+func TestTransfersReadEveryPageOfALargeWrite(t *testing.T) {
+	ctx, f := newTransferFixture(t)
+	f.shipment(t, "ci-picked", "new", "item-1")
+	mustPut(t, f.db, "invoice", `{"id":"ci-picked","status":"confirmed"}`)
+	f.shipment(t, "ci-new", "new")
+	const others = 5 * 4096 // more pages than a transaction has rounds of transfer processing
+	n := 0
+	_, err := f.db.PutRecords(ctx, "invoice_line", func() (map[string]any, error) {
+		n++
+		switch {
+		case n <= others:
+			return map[string]any{"id": fmt.Sprintf("new-line-%d", n), "invoice_id": "ci-new", "item_id": "item-2"}, nil
+		case n == others+1:
+			return map[string]any{"id": "picked-line-2", "invoice_id": "ci-picked", "item_id": "item-2", "quantity": 3.0}, nil
+		}
+		return nil, io.EOF
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.receipts(t, "ci-picked")
+	if len(got) != 1 {
+		t.Fatalf("the picked shipment has %d receipts, want 1", len(got))
+	}
+	if lines := queryInt(t, f.db, `SELECT count(*) FROM invoice_line WHERE invoice_id = ?`, got[0].Values["id"]); lines != 2 {
+		t.Errorf("the receipt has %d lines, want 2: the line written last was missed", lines)
+	}
+	if got := f.receipts(t, "ci-new"); len(got) != 0 {
+		t.Errorf("a new shipment made receipts: %v", got)
 	}
 }
 
