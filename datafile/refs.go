@@ -24,6 +24,11 @@ type storeState struct {
 	moving bool
 }
 
+// rememberAtMost bounds each memo of lookups, which lasts as long as its transaction: an import asks about
+// the same few thousand items and invoices over and over, but a million lines may name a million of them,
+// and remembering every answer would hold the whole import's references in memory.
+const rememberAtMost = 1 << 16
+
 func newLookups(q queryer) *lookups {
 	return &lookups{q: q, exists: map[string]bool{}, documentStore: map[[2]string]string{}, stores: map[string]storeState{}}
 }
@@ -46,6 +51,9 @@ func (l *lookups) refExists(ctx context.Context, table, id string) (bool, error)
 		return false, nil
 	}
 	if err == nil {
+		if len(l.exists) >= rememberAtMost {
+			clear(l.exists)
+		}
 		l.exists[table+"\x00"+id] = true
 	}
 	return err == nil, err
@@ -68,6 +76,9 @@ func (l *lookups) documentStoreOf(ctx context.Context, table, id string) (string
 	var storeID string
 	if err := l.q.QueryRowContext(ctx, `SELECT store_id FROM `+table+` WHERE id = ?`, id).Scan(&storeID); err != nil {
 		return "", err
+	}
+	if len(l.documentStore) >= rememberAtMost {
+		clear(l.documentStore)
 	}
 	l.documentStore[key] = storeID
 	return storeID, nil
