@@ -12,8 +12,8 @@ test:
 demo: build
 	./scripts/demo.sh $(BIN)
 
-# The performance benchmark of issue 5: about a quarter of an hour at full size, most of it the slow link
-# (-budget, 21 minutes by default, bounds it); go run ./bench -scale 0.01 for a quick check.
+# The performance benchmark of issue 5: about twenty minutes at full size (-budget, 22 minutes by default,
+# bounds it; a misjudged plan is stopped at 25); go run ./bench -scale 0.01 for a quick check.
 bench:
 	$(GO) run ./bench -out BENCHMARKS.md
 

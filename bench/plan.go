@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -11,6 +12,7 @@ import (
 type plan struct {
 	items, pushLines, perSite int
 	slowItems, slowLines      int
+	fleetSites, histBig       int
 	estimate                  float64 // seconds, for the sizes chosen
 	notes                     []string
 }
@@ -22,11 +24,14 @@ const margin = 1.25
 // share of the time left, shrinks it to the largest round size that does. The extrapolation assumes that a
 // scenario keeps its ratio to the raw insert, whose cost per row is measured at both sizes before this (it
 // grows with the B-tree), and that a process's fixed cost (start, authentication) does not grow at all. The
-// slow link is judged by its bytes on the wire instead (slowEstimate), and shrinks its two sizes together.
+// slow link is judged by its bytes on the wire instead (slowEstimate), and shrinks its two sizes together;
+// the thousand sites and the history have estimates of their own (fleetEstimate, historyEstimate), whose
+// sizes shrink until they fit.
 func (b *bench) makePlan() plan {
 	s := b.small
-	p := plan{items: b.cfg.items, pushLines: b.cfg.pushLines, perSite: b.cfg.perSite, slowItems: b.cfg.slowItems, slowLines: b.cfg.slowLines}
-	n := float64(b.cfg.sites)
+	p := plan{items: b.cfg.items, pushLines: b.cfg.pushLines, perSite: b.cfg.perSite, slowItems: b.cfg.slowItems, slowLines: b.cfg.slowLines,
+		fleetSites: b.cfg.fleetSites, histBig: b.cfg.histBig}
+	n := float64(b.cfg.manySites)
 	// grow is how much longer n rows take than the small run's m rows, judged by the raw insert.
 	grow := func(n, m int) float64 {
 		rn, okN := b.raw[n]
@@ -49,18 +54,25 @@ func (b *bench) makePlan() plan {
 		// Both phases: initial syncs, each remote's check, and a remote init per site.
 		margin * 2 * n * (kSite*(variable(s.syncRes.Wall.Seconds(), fixedSync)+s.verifySecs/2) + fixedSync + 0.1),
 		margin * b.slowEstimate(p.slowItems, p.slowLines),
+		margin * b.fleetEstimate(p.fleetSites),
+		margin * b.historyEstimate(b.cfg.histSmall, p.histBig),
 	}
-	names := []string{"bulk import and initial sync", "push", "many sites", "slow link"}
-	sizes := []*int{&p.items, &p.pushLines, &p.perSite, &p.slowItems}
-	units := []string{"items", "invoice lines", "items per site", "items"}
-	shares := []float64{0.40, 0.10, 0.20, 0.30}
+	names := []string{"bulk import and initial sync", "push", "many sites", "slow link", "thousand sites", "history"}
+	sizes := []*int{&p.items, &p.pushLines, &p.perSite, &p.slowItems, &p.fleetSites, &p.histBig}
+	units := []string{"items", "invoice lines", "items per site", "items", "sites", "change-log rows"}
+	shares := []float64{0.25, 0.05, 0.16, 0.24, 0.19, 0.11}
 
 	left := time.Until(b.planDeadline).Seconds() - 30 // the report, and raw baselines at reduced sizes
-	total := est[0] + est[1] + est[2] + est[3]
+	total := 0.0
+	var each []string
+	for i := range est {
+		total += est[i]
+		each = append(each, fmt.Sprintf("%s %.0f s", names[i], est[i]))
+	}
 	if total <= left {
 		p.estimate = total
-		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s %.0f s, %s %.0f s, %s %.0f s, %s %.0f s) from the %s-item run with a %.2f× margin, %.0f s left",
-			total, names[0], est[0], names[1], est[1], names[2], est[2], names[3], est[3], count(s.items), margin, left))
+		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s) from the %s-item run with a %.2f× margin, %.0f s left",
+			total, strings.Join(each, ", "), count(s.items), margin, left))
 		return p
 	}
 	// Scenarios under their share keep their size; the time they leave is shared among the others.
@@ -84,6 +96,21 @@ func (b *bench) makePlan() plan {
 		}
 		f := alloc[i] / est[i]
 		old := *sizes[i]
+		if i >= 4 {
+			// Not in proportion to their sizes: each has a part that does not shrink (the run's periods, the
+			// small log), so the size is stepped down until its own estimate fits.
+			estimate := func(n int) float64 { return margin * b.fleetEstimate(n) }
+			least := 5
+			if i == 5 {
+				estimate = func(n int) float64 { return margin * b.historyEstimate(b.cfg.histSmall, n) }
+				least = 10 * b.cfg.histSmall
+			}
+			*sizes[i] = fitSize(old, least, alloc[i], estimate)
+			p.estimate += estimate(*sizes[i])
+			p.notes = append(p.notes, fmt.Sprintf("REDUCED: %s at %s %s would take about %.0f s with today's code (estimated from the %s-item run, %.2f× margin), more than the %.0f s it can have in the %s budget: ran at %s %s instead",
+				names[i], count(old), units[i], est[i], count(s.items), margin, alloc[i], b.cfg.budget, count(*sizes[i]), units[i]))
+			continue
+		}
 		*sizes[i] = max(1, niceFloor(float64(old)*f))
 		if i == 0 {
 			*sizes[i] = max(*sizes[i], b.cfg.small)
@@ -106,6 +133,15 @@ func (b *bench) makePlan() plan {
 			names[i], count(old), units[i], est[i], count(s.items), margin, alloc[i], b.cfg.budget, count(*sizes[i]), units[i]))
 	}
 	return p
+}
+
+// fitSize is the largest round size from old down, and no less than least, whose estimate fits in secs.
+func fitSize(old, least int, secs float64, estimate func(int) float64) int {
+	n := old
+	for n > least && estimate(n) > secs {
+		n = max(least, niceFloor(float64(n)*0.8))
+	}
+	return n
 }
 
 // niceFloor rounds x down to two significant digits: 437512 becomes 430000.

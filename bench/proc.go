@@ -155,9 +155,24 @@ type server struct {
 	stderr *tailBuffer
 	done   chan struct{}
 	err    error
+
+	logFile string // where all of its standard error goes, when asked for (serverOptions.logFile)
+	log     *os.File
+	profDir string // where its CPU profiles go, when started for them (see profile.go)
+	profN   int
+}
+
+// serverOptions are what some scenarios want of a server beyond the default.
+type serverOptions struct {
+	logFile string // keep the whole of its standard error here, not only the tail
+	profDir string // start it able to profile itself (a profiling build; see profile.go)
 }
 
 func (e *exe) startServer(ctx context.Context, datafile, dir string) (*server, error) {
+	return e.startServerWith(ctx, datafile, dir, serverOptions{})
+}
+
+func (e *exe) startServerWith(ctx context.Context, datafile, dir string, o serverOptions) (*server, error) {
 	addrFile := filepath.Join(dir, fmt.Sprintf("server-%d.url", time.Now().UnixNano()))
 	cmd, _, errTail, _, err := e.command(context.Background(), call{datafile: datafile, args: []string{"serve", "--central",
 		"--listen", "127.0.0.1:0", "--addr-file", addrFile}})
@@ -165,11 +180,32 @@ func (e *exe) startServer(ctx context.Context, datafile, dir string) (*server, e
 		return nil, err
 	}
 	cmd.Stdout = io.Discard
+	s := &server{cmd: cmd, stderr: errTail, done: make(chan struct{}), logFile: o.logFile, profDir: o.profDir}
+	if o.profDir != "" {
+		if err := os.MkdirAll(o.profDir, 0o755); err != nil {
+			return nil, err
+		}
+		cmd.Env = append(cmd.Env, profileEnv+"="+o.profDir)
+	}
+	if o.logFile != "" {
+		if s.log, err = os.Create(o.logFile); err != nil {
+			return nil, err
+		}
+		cmd.Stderr = io.MultiWriter(errTail, s.log)
+	}
 	if err := cmd.Start(); err != nil {
+		if s.log != nil {
+			s.log.Close()
+		}
 		return nil, err
 	}
-	s := &server{cmd: cmd, stderr: errTail, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
+	go func() {
+		s.err = cmd.Wait()
+		if s.log != nil {
+			s.log.Close()
+		}
+		close(s.done)
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if b, err := os.ReadFile(addrFile); err == nil && len(bytes.TrimSpace(b)) > 0 {

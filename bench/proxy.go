@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,9 @@ type proxy struct {
 	// cut, when set, is what the link behind the proxy carries at most per connection and direction before
 	// it drops the connection: bytes beyond it were read from the remote but never crossed the link.
 	cut int64
+	// small makes each connection's buffers small (16 KiB instead of 320 KiB a direction), for a thousand
+	// clients that each keep a connection open.
+	small bool
 
 	mu    sync.Mutex
 	seq   int
@@ -41,6 +45,10 @@ type proxyConn struct {
 	upN, downN   atomic.Int64
 	done         chan struct{}
 	upErr, dnErr error
+	small        bool
+
+	mu      sync.Mutex
+	sockets []net.Conn // both ends, for closeAll
 
 	// When each read passed the proxy, and when the connection ended: written by the pipes, read after done.
 	upMarks, downMarks []mark
@@ -138,9 +146,10 @@ func (p *proxy) accept() {
 		p.mu.Lock()
 		p.seq++
 		pc := &proxyConn{
-			up:   filepath.Join(p.dir, fmt.Sprintf("conn%05d.up", p.seq)),
-			down: filepath.Join(p.dir, fmt.Sprintf("conn%05d.down", p.seq)),
-			done: make(chan struct{}),
+			up:    filepath.Join(p.dir, fmt.Sprintf("conn%05d.up", p.seq)),
+			down:  filepath.Join(p.dir, fmt.Sprintf("conn%05d.down", p.seq)),
+			done:  make(chan struct{}),
+			small: p.small,
 		}
 		p.conns = append(p.conns, pc)
 		p.wg.Add(1)
@@ -162,30 +171,52 @@ func (pc *proxyConn) serve(client *net.TCPConn, target string) {
 	}
 	server := s.(*net.TCPConn)
 	defer server.Close()
+	pc.mu.Lock()
+	pc.sockets = []net.Conn{client, server}
+	pc.mu.Unlock()
+	spoolBuf, readBuf := 256<<10, 64<<10
+	if pc.small {
+		spoolBuf, readBuf = 8<<10, 8<<10
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		pc.upErr = pipe(server, client, pc.up, &pc.upN, &pc.upMarks)
+		pc.upErr = pipe(server, client, pc.up, &pc.upN, &pc.upMarks, spoolBuf, readBuf)
 		server.CloseWrite()
 	}()
 	go func() {
 		defer wg.Done()
-		pc.dnErr = pipe(client, server, pc.down, &pc.downN, &pc.downMarks)
+		pc.dnErr = pipe(client, server, pc.down, &pc.downN, &pc.downMarks, spoolBuf, readBuf)
 		client.CloseWrite()
 	}()
 	wg.Wait()
 	pc.ended = time.Now()
 }
 
+// closeAll ends every connection still open, as if each client had hung up: clients that keep their
+// connections alive would otherwise keep a collection waiting for good.
+func (p *proxy) closeAll() {
+	p.mu.Lock()
+	conns := slices.Clone(p.conns)
+	p.mu.Unlock()
+	for _, pc := range conns {
+		pc.mu.Lock()
+		for _, c := range pc.sockets {
+			c.Close()
+		}
+		pc.mu.Unlock()
+	}
+}
+
 // pipe copies src to dst, spooling and counting every byte and noting when each read arrived.
-func pipe(dst, src *net.TCPConn, spool string, n *atomic.Int64, marks *[]mark) error {
+func pipe(dst, src *net.TCPConn, spool string, n *atomic.Int64, marks *[]mark, spoolBuf, readBuf int) error {
 	f, err := os.Create(spool)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	buf := make([]byte, 64<<10)
+	bw := bufio.NewWriterSize(f, spoolBuf)
+	buf := make([]byte, readBuf)
 	var werr error
 	for {
 		k, rerr := src.Read(buf)

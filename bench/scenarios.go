@@ -34,6 +34,12 @@ type bench struct {
 	versionSecs float64           // median wall time of 'msupply-sync --version': a bare process start
 	raw         map[int]rawResult // the raw baseline by row count
 	fair        map[int]rawResult // the same with a datafile's page cache: the denominator of the targets
+	seqRaw      rawResult         // the raw insert in key order, of cfg.items rows: what a bulk log build costs
+	hashSecs    float64           // one argon2id hash in this process: what provisioning pays a site
+
+	// The profiling build of the binary, made when first wanted (profile.go), or why there is none.
+	xprof   *exe
+	profErr string
 
 	rows     []row
 	notes    []string
@@ -42,6 +48,8 @@ type bench struct {
 	small, big *pipelineResult
 	many       *manyResult
 	slow       *slowResult
+	fleet      *fleetResult
+	hist       *historyResult
 	plan       plan
 }
 
@@ -108,6 +116,7 @@ func (b *bench) runAll(ctx context.Context) {
 		b.fail(fmt.Sprintf("datafile of %s items", count(b.cfg.small)), err)
 		return
 	}
+	b.hashSecs = measureHash()
 
 	b.plan = b.makePlan()
 	for _, n := range b.plan.notes {
@@ -125,10 +134,19 @@ func (b *bench) runAll(ctx context.Context) {
 		b.big = b.small
 	}
 
-	b.many, err = b.manySites(ctx, b.cfg.sites, b.plan.perSite)
+	b.many, err = b.manySites(ctx, b.cfg.manySites, b.plan.perSite)
 	if err != nil {
 		b.fail("many sites", err)
 	}
+
+	if _, err := b.history(ctx, b.cfg.histSmall, b.plan.histBig); err != nil {
+		b.fail("history", err)
+	}
+	b.historyRows()
+	if _, err := b.thousandSites(ctx, b.plan.fleetSites); err != nil {
+		b.fail("thousand sites", err)
+	}
+	b.fleetRows()
 
 	// The slow link comes last: it waits on the link more than it works, and what it is given is bounded
 	// by its own deadline, which leaves the checksums and the report time before the hard one.
@@ -207,6 +225,7 @@ func (b *bench) rawReference(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	b.seqRaw = r
 	b.rows = append(b.rows, row{scenario: "raw insert with sequential ids (reference only, not a denominator)", records: n,
 		secs: r.secs, cpu: fmt.Sprintf("%.2f", r.cpu), others: others, rss: mb(r.rss), target: "—"})
 	return nil
@@ -246,13 +265,28 @@ const supplierID = "bench-supplier-nms"
 // initCentral creates a central datafile with a supplier (master data for invoices) and the given sites,
 // each with one store, and returns the stores' ids by code.
 func (b *bench) initCentral(ctx context.Context, central, dir string, sites []site) (map[string]string, error) {
+	if err := b.createCentral(ctx, central); err != nil {
+		return nil, err
+	}
+	if _, err := b.provision(ctx, central, dir, sites); err != nil {
+		return nil, err
+	}
+	return b.storeIDs(ctx, central)
+}
+
+// createCentral creates a central datafile with a supplier (master data for invoices).
+func (b *bench) createCentral(ctx context.Context, central string) error {
 	if _, err := b.x.run(ctx, call{datafile: central, args: []string{"init", "--central", "--site-name", "Bench Central", "--site-code", "HQ"}}); err != nil {
-		return nil, err
+		return err
 	}
-	if _, err := b.x.run(ctx, call{datafile: central, args: []string{"record", "put", "name",
-		`{"id":"` + supplierID + `","code":"NMS","name":"National Medical Stores","is_supplier":true}`}}); err != nil {
-		return nil, err
-	}
+	_, err := b.x.run(ctx, call{datafile: central, args: []string{"record", "put", "name",
+		`{"id":"` + supplierID + `","code":"NMS","name":"National Medical Stores","is_supplier":true}`}})
+	return err
+}
+
+// provision adds the sites, each with one store, from one TOML file ('provision'), and returns how long
+// that took: one process, one transaction, an argon2id hash per password.
+func (b *bench) provision(ctx context.Context, central, dir string, sites []site) (time.Duration, error) {
 	var toml strings.Builder
 	for _, s := range sites {
 		fmt.Fprintf(&toml, "[[store]]\ncode = %q\nname = %q\n\n", s.store, s.name+" District Store")
@@ -263,11 +297,14 @@ func (b *bench) initCentral(ctx context.Context, central, dir string, sites []si
 	}
 	file := filepath.Join(dir, "sites.toml")
 	if err := os.WriteFile(file, []byte(toml.String()), 0o600); err != nil {
-		return nil, err
+		return 0, err
 	}
-	if _, err := b.x.run(ctx, call{datafile: central, args: []string{"provision", file}}); err != nil {
-		return nil, err
-	}
+	res, err := b.x.run(ctx, call{datafile: central, discardOut: true, args: []string{"provision", file}})
+	return res.Wall, err
+}
+
+// storeIDs returns the ids of a datafile's stores by code.
+func (b *bench) storeIDs(ctx context.Context, central string) (map[string]string, error) {
 	res, err := b.x.run(ctx, call{datafile: central, args: []string{"store", "list", "--output", "json"}})
 	if err != nil {
 		return nil, err
