@@ -27,8 +27,8 @@ const (
 	historyLines       = 1000 // the other site's invoice lines, which its changes are about
 	historyFew         = 5    // the records after the cursor in the page an up-to-date remote asks for
 	historyRounds      = 5    // rounds of measurements, the two datafiles taking turns in each
-	historyPages       = 10   // pages of each kind a round asks each server for
-	historyIdles       = 2    // idle cycles a round runs on each remote
+	historyPages       = 20   // pages of each kind a round asks each server for
+	historyIdles       = 4    // idle cycles a round runs on each remote
 	historyTarget      = 1.5  // the issue's bound on big ÷ small
 )
 
@@ -45,7 +45,9 @@ type historySize struct {
 	initSecs                float64 // the remote's first cycle: every master-data change
 	pageWalls, emptyWalls   []float64
 	idleWalls               []float64 // beyond process start
+	idleCPU                 []float64 // of each idle cycle's process: what other load changes least
 	serverCPU               float64   // over the pages
+	idleServerCPU           float64   // over the idle cycles
 	pages                   int
 	cursorFew, cursorNewest int64
 }
@@ -87,6 +89,8 @@ type historyDatafile struct {
 	profiled, done bool
 }
 
+// history builds the two central datafiles, serves each with an initialised remote, and times what an
+// up-to-date remote asks of them, the two taking turns.
 func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyResult, error) {
 	items := b.cfg.small
 	r := &historyResult{items: items, lines: min(historyLines, max(10, items)), small: &historySize{rows: int64(smallRows)}, big: &historySize{rows: int64(bigRows)}}
@@ -275,13 +279,16 @@ func (b *bench) historyRound(ctx context.Context, d *historyDatafile) error {
 		}
 	}
 	h.serverCPU += d.srv.cpu() - cpu0
+	cpu0 = d.srv.cpu()
 	for range historyIdles {
 		res, err := b.x.run(ctx, call{datafile: d.remote, hardwareID: d.north.hardwareID, args: []string{"run", "--remote", "--once"}})
 		if err != nil {
 			return fmt.Errorf("idle cycle: %w", err)
 		}
 		h.idleWalls = append(h.idleWalls, res.Wall.Seconds()-b.versionSecs)
+		h.idleCPU = append(h.idleCPU, res.CPU)
 	}
+	h.idleServerCPU += d.srv.cpu() - cpu0
 	return nil
 }
 
@@ -453,19 +460,23 @@ func (b *bench) historyReport(w *strings.Builder) {
 	fmt.Fprintf(w, "Two central datafiles, alike but for the length of their change log, each with %s items, a remote site North (one store, initialised) and a site Other whose store holds %s invoice lines. ", count(r.items), count(r.lines))
 	fmt.Fprintf(w, "The log is built by bulk SQL in the benchmark process (see `buildHistory` in bench/history.go): Other's invoices and lines are written as the server writes a push (the capture triggers log them as Other's), then the log is counted out to its length by a recursive CTE, one row in %d an update of an item (master data, which every remote pulls), the rest updates of Other's lines (store data Other pushed, which is queued for no other site). ", historyMasterEvery)
 	fmt.Fprintf(w, "So the records every row names exist and the tables stay small, while the log is long, as a central's log is after years of sites recording their work. The trigger that routes store data to the sites' queues would queue none of these rows (a change is never sent back to the site it came from), so it is dropped for the insert and put back as it was; the transfer cursor is moved to the end, as each write transaction would have moved it past changes that are no transfers; the build runs in rollback-journal mode and the datafile is put back into WAL mode before it is served.\n\n")
-	fmt.Fprintf(w, "| change log | master-data rows | build s | datafile MB | remote's first cycle s | page, %d records after the cursor, ms | page, nothing after it, ms | server CPU ms a page | idle cycle ms (beyond process start) |\n| --: | --: | --: | --: | --: | --: | --: | --: | --: |\n", historyFew)
+	fmt.Fprintf(w, "| change log | master-data rows | build s | datafile MB | remote's first cycle s | page, %d records after the cursor, ms | page, nothing after it, ms | server CPU ms a page | idle cycle ms (beyond process start) | idle cycle CPU ms: remote (server) |\n| --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n", historyFew)
 	for _, h := range []*historySize{r.small, r.big} {
 		if h.rows == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %s | %.1f | %s | %.1f | %.1f | %.1f | %.2f | %.1f |\n", count(int(h.rows)), count(int(h.masters)), h.buildSecs, mb(h.fileBytes), h.initSecs,
-			1000*h.page(), 1000*h.empty(), 1000*h.serverCPU/float64(max(h.pages, 1)), 1000*h.idle())
+		fmt.Fprintf(w, "| %s | %s | %.1f | %s | %.1f | %.1f | %.1f | %.2f | %.1f | %.0f (%.1f) |\n", count(int(h.rows)), count(int(h.masters)), h.buildSecs, mb(h.fileBytes), h.initSecs,
+			1000*h.page(), 1000*h.empty(), 1000*h.serverCPU/float64(max(h.pages, 1)), 1000*h.idle(), 1000*median(h.idleCPU), 1000*h.idleServerCPU/float64(max(len(h.idleWalls), 1)))
 	}
 	fmt.Fprintln(w)
 	if r.measured() {
 		page, empty, idle := r.ratios()
-		fmt.Fprintf(w, "Ratios, %s rows ÷ %s rows (target ≤ %g): a page with %d records %.2f×, an empty page %.2f×, an idle cycle %.2f×. Each figure is the median of %d rounds in which the two datafiles took turns (pages from the benchmark process through the product's client, idle cycles as `run --remote --once` processes), so that the other load (%.1f CPUs on average) fell on both alike.\n\n",
+		fmt.Fprintf(w, "Ratios, %s rows ÷ %s rows (target ≤ %g): a page with %d records %.2f×, an empty page %.2f×, an idle cycle %.2f×. Each figure is the median of its samples, taken in %d rounds in which the two datafiles took turns (pages from the benchmark process through the product's client, idle cycles as `run --remote --once` processes), so that the other load (%.1f CPUs on average) fell on both alike. ",
 			count(int(r.big.rows)), count(int(r.small.rows)), historyTarget, historyFew, page, empty, idle, historyRounds, r.others)
+		div := func(a, b float64) float64 { return a / max(b, 1e-9) }
+		fmt.Fprintf(w, "By CPU time, which the other load changes less: the server's per page %.2f×, the idle cycle's remote process %.2f×, the server's per idle cycle %.2f×.\n\n",
+			div(r.big.serverCPU/float64(max(r.big.pages, 1)), r.small.serverCPU/float64(max(r.small.pages, 1))), div(median(r.big.idleCPU), median(r.small.idleCPU)),
+			div(r.big.idleServerCPU/float64(max(len(r.big.idleWalls), 1)), r.small.idleServerCPU/float64(max(len(r.small.idleWalls), 1))))
 	}
 	if r.profileNote != "" {
 		fmt.Fprintf(w, "CPU profile: %s.\n\n", r.profileNote)
@@ -492,6 +503,9 @@ func (b *bench) historyTargets() []string {
 		1000*r.big.idle(), 1000*r.small.idle(), count(int(r.big.rows)), r.big.buildSecs)
 	if d := r.profile.dominant(); d != "" {
 		s += "; the server's CPU went to " + d
+	}
+	if l := r.profile.lever(); l != "" && max(page, empty, idle) > historyTarget {
+		s += "; next lever: " + l
 	}
 	return []string{s}
 }

@@ -268,14 +268,16 @@ func pprofSeconds(s string) (float64, error) {
 // first that matches.
 var cpuGroups = []struct{ name, prefixes string }{
 	{"SQLite (modernc.org/sqlite, C translated to Go)", "modernc.org/"},
-	{"argon2id (password checks)", "golang.org/x/crypto/argon2 golang.org/x/crypto/blake2b"},
+	{"database/sql (connection pool, scanning rows)", "database/sql."},
+	{"HTTP and networking", "net/ net. crypto/tls bufio. vendor/golang.org/x/net/"},
+	{"password and credential hashing (argon2id, SHA-256)", "golang.org/x/crypto/ crypto/"},
 	{"gzip", "compress/ hash/crc32"},
 	{"JSON", "encoding/json github.com/goccy/go-json"},
 	{"msupply-sync's own code", "github.com/msupply-foundation/"},
-	{"HTTP and networking", "net/ net. crypto/tls bufio."},
-	{"system calls (I/O, sleeping, waking)", "syscall. internal/runtime/syscall runtime/internal/syscall internal/poll runtime.futex runtime.usleep runtime.epollwait runtime.write1 runtime.read runtime.nanotime runtime.madvise"},
-	{"Go runtime: garbage collection and allocation", "runtime.gc runtime.scan runtime.mark runtime.greyobject runtime.findObject runtime.heapBits runtime.malloc runtime.mallocgc runtime.(*mspan) runtime.(*mheap) runtime.(*mcache) runtime.(*mcentral) runtime.(*gcWork) runtime.sweep runtime.(*sweepLocked) runtime.memclr runtime.bgsweep runtime.wbBuf runtime.bulkBarrier runtime.typePointers runtime.(*gcControllerState) runtime.spanOf runtime.nextFreeFast runtime.pageIndexOf runtime.(*pageAlloc)"},
-	{"Go runtime: scheduler and the rest", "runtime. sync. internal/"},
+	{"system calls (I/O, sleeping, waking)", "syscall. internal/runtime/syscall runtime/internal/syscall internal/poll runtime.futex runtime.usleep runtime.epollwait runtime.netpoll runtime.write1 runtime.read runtime.nanotime runtime.madvise"},
+	{"Go runtime: garbage collection and allocation", "runtime.gc runtime.scan runtime.mark runtime.greyobject runtime.findObject runtime.heapBits runtime.malloc runtime.newobject runtime.(*mspan) runtime.(*mheap) runtime.(*mcache) runtime.(*mcentral) runtime.(*gcWork) runtime.sweep runtime.(*sweepLocked) runtime.memclr runtime.typedmemclr runtime.bgsweep runtime.wbBuf runtime.bulkBarrier runtime.typePointers runtime.tryDeferToSpanScan runtime.(*gcControllerState) runtime.spanOf runtime.nextFreeFast runtime.pageIndexOf runtime.(*pageAlloc)"},
+	{"Go runtime: scheduler, maps, locks and the rest", "runtime. sync. internal/"},
+	{"Go standard library, the rest (reflection, time, strings)", "reflect. time. errors. context. path strings. strconv. bytes. unicode sort. slices. fmt. io. os. math indexbyte cmp. log/slog"},
 }
 
 // groupName is the cpuGroups entry a function belongs to, or "other".
@@ -340,6 +342,38 @@ func (p cpuProfile) ownByCum() []profileLine {
 	return own
 }
 
+// prepareShare is the share of the profile (0 to 1) under SQLite's preparation of statements, which parses
+// their SQL: what a statement prepared once and kept would not pay again.
+func (p cpuProfile) prepareShare() float64 {
+	cum := 0.0
+	for _, l := range p.flat {
+		name := strings.TrimSuffix(l.name, " (inline)")
+		if strings.HasPrefix(name, "modernc.org/sqlite/lib.") && (strings.HasSuffix(name, "._sqlite3LockAndPrepare") || strings.HasSuffix(name, "._sqlite3Prepare")) {
+			cum = max(cum, l.cum)
+		}
+	}
+	if p.total <= 0 {
+		return 0
+	}
+	return cum / p.total
+}
+
+// lever says where the next saving lies, from the profile: the preparing of statements when it is a large
+// share, and the product's own function with most of the time under it.
+func (p cpuProfile) lever() string {
+	if p.err != "" || p.total <= 0 {
+		return ""
+	}
+	var parts []string
+	if share := p.prepareShare(); share >= 0.1 {
+		parts = append(parts, fmt.Sprintf("%.0f%% of the server's CPU is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share))
+	}
+	if own := p.ownByCum(); len(own) > 0 {
+		parts = append(parts, fmt.Sprintf("the product's own function with most time under it is `%s` (%.0f%%)", strings.TrimPrefix(own[0].name, "github.com/msupply-foundation/msupply-sync/"), own[0].cumPct))
+	}
+	return strings.Join(parts, "; ")
+}
+
 var closure = regexp.MustCompile(`\.func\d+(\.\d+)*( \(inline\))?$`)
 
 // write puts the profile in the report: its ten hottest functions, the time by kind of work, and the
@@ -372,6 +406,9 @@ func (p cpuProfile) write(w *strings.Builder) {
 			parts = append(parts, fmt.Sprintf("`%s` %.0f%%", strings.TrimPrefix(l.name, "github.com/msupply-foundation/msupply-sync/"), l.cumPct))
 		}
 		fmt.Fprintf(w, " The product's own functions with the most time under them (cum): %s.", strings.Join(parts, ", "))
+	}
+	if share := p.prepareShare(); share > 0 {
+		fmt.Fprintf(w, " SQLite preparing statements (parsing their SQL) has %.0f%% of the time under it.", 100*share)
 	}
 	fmt.Fprintf(w, "\n\n")
 }

@@ -24,6 +24,8 @@ Showing nodes accounting for 1.50s, 100% of 1.50s total
          0     0%   100%      1.45s 96.67%  github.com/msupply-foundation/msupply-sync/syncengine.NewServer.(*Server).recoverPanics.func17
          0     0%   100%      1.30s 86.67%  github.com/msupply-foundation/msupply-sync/syncengine.(*authenticator).authenticate
          0     0%   100%      1.40s 93.33%  net/http.(*conn).serve
+         0     0%   100%      0.45s 30.00%  modernc.org/sqlite/lib._sqlite3LockAndPrepare
+         0     0%   100%      0.30s 20.00%  modernc.org/sqlite/lib._sqlite3Prepare
 `
 
 func TestParsePprofTop(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParsePprofTop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dur != "30.08s" || total != 1.5 || len(lines) != 10 {
+	if dur != "30.08s" || total != 1.5 || len(lines) != 12 {
 		t.Fatalf("duration %q, total %v, %d lines", dur, total, len(lines))
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -65,13 +67,19 @@ func TestParsePprofTop(t *testing.T) {
 	var w strings.Builder
 	p.write(&w)
 	for _, want := range []string{"1.50 s of samples over 30.08s", "| `modernc.org/sqlite/lib._sqlite3VdbeExec` | 0.60 | 40.0 | 0.90 | 60.0 |",
-		"argon2id (password checks) 13%", "`syncengine.(*authenticator).authenticate` 87%"} {
+		"password and credential hashing (argon2id, SHA-256) 13%", "`syncengine.(*authenticator).authenticate` 87%"} {
 		if !strings.Contains(w.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, w.String())
 		}
 	}
 	if d := p.dominant(); !strings.HasPrefix(d, "SQLite (modernc.org/sqlite, C translated to Go) 40%, then system calls") {
 		t.Errorf("dominant = %q", d)
+	}
+	if s := p.prepareShare(); !near(s, 0.3) {
+		t.Errorf("prepareShare = %v, want the outermost preparation's 30%%", s)
+	}
+	if l := p.lever(); !strings.Contains(l, "30% of the server's CPU is SQLite preparing statements") || !strings.Contains(l, "`syncengine.(*authenticator).authenticate` (87%)") {
+		t.Errorf("lever = %q", l)
 	}
 }
 

@@ -220,6 +220,8 @@ func (r *fleetResult) errorsOfRun() int {
 	return n
 }
 
+// ok is the verdict: every endpoint's p99 under the target, nothing failed or locked, and every
+// pushing site's data on central.
 func (r *fleetResult) ok() bool {
 	return r.worst().p99 < fleetP99 && r.errorsOfRun() == 0 && r.clientErrors == 0 && r.serverErrors == 0 && r.locked == 0 &&
 		r.checked == r.pushers && len(r.runStats) > 0
@@ -248,11 +250,14 @@ func isLocked(s string) bool {
 	return strings.Contains(s, "database is locked") || strings.Contains(s, "sqlite_busy")
 }
 
-// jitter is where in the period site i begins its cycles: spread evenly over it, the same in every run.
+// jitter is where in the period site i begins its cycles: drawn uniformly from it by a hash of i, so that
+// every run spreads the sites alike.
 func jitter(i int, period time.Duration) time.Duration {
 	return time.Duration(float64(splitmix64(uint64(i)^0xf1ee7)>>11) / float64(1<<53) * float64(period))
 }
 
+// thousandSites serves one central datafile of sites sites, gives each its first cycle, then runs them all
+// for fleetPeriods compressed minutes while one in fleetPushEvery pushes, and measures every request.
 func (b *bench) thousandSites(ctx context.Context, sites int) (*fleetResult, error) {
 	pushers, lines := max(1, sites/fleetPushEvery), max(10, scaled(fleetLines, b.cfg.scale))
 	r := &fleetResult{sites: sites, pushers: pushers, lines: lines, period: fleetPeriodAt(b.cfg.fleetPeriod, b.cfg.scale), periods: fleetPeriods}
@@ -764,6 +769,9 @@ func (b *bench) fleetTargets() []string {
 	s += fmt.Sprintf("; errors %s (%d), \"database is locked\" %s (%d); server %.2f CPU s, peak RSS %s MB", metNone(fails), fails, metNone(r.locked), r.locked, r.serverCPU, mb(r.serverRSS))
 	if d := r.profile.dominant(); d != "" {
 		s += "; the server's CPU went to " + d
+	}
+	if l := r.profile.lever(); l != "" && !r.ok() {
+		s += "; next lever: " + l
 	}
 	return []string{s}
 }
