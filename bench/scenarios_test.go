@@ -260,6 +260,29 @@ func TestBuildHistory(t *testing.T) {
 	if got := triggerSQL(); got != before {
 		t.Errorf("changelog_route is now\n%s\nwas\n%s", got, before)
 	}
+	// The routing the build skips would have queued nothing: a row like the built ones, logged with the
+	// routing in place, queues nothing; the same change made on central is queued for the site.
+	var line string
+	if err := raw.QueryRow(`SELECT record_id FROM changelog WHERE table_name = 'invoice_line' ORDER BY cursor DESC LIMIT 1`).Scan(&line); err != nil {
+		t.Fatal(err)
+	}
+	site := one(`SELECT site_id FROM store WHERE code = 'O1'`)
+	for _, source := range []any{site, nil} {
+		if _, err := raw.Exec(`INSERT INTO changelog (table_name, record_id, action, store_id, source_site_id) VALUES ('invoice_line', ?, 'update', ?, ?)`,
+			line, store.ID, source); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(0)
+		if source == nil {
+			want = 1
+		}
+		if n := one(`SELECT count(*) FROM sync_queue`); n != want {
+			t.Errorf("after a row from site %v, %d queue entries, want %d", source, n, want)
+		}
+	}
+	if _, err := raw.Exec(`DELETE FROM changelog WHERE cursor > 5000; DELETE FROM sync_queue`); err != nil {
+		t.Fatal(err)
+	}
 	if one(`SELECT cursor FROM transfer_state`) != 5000 {
 		t.Error("the transfer cursor is not at the end of the log")
 	}
