@@ -727,6 +727,9 @@ func (in *integrator) deleteRecord(ctx context.Context, table, id, receivedAt st
 		var storeID string
 		err := in.tx.QueryRowContext(ctx, `SELECT store_id FROM `+t.Name+` WHERE id = ?`, id).Scan(&storeID)
 		if errors.Is(err, sql.ErrNoRows) {
+			if t.Name == "invoice" {
+				return shipmentDeletedUnseen(ctx, in.tx, in.thisSite, id)
+			}
 			return nil
 		}
 		if err != nil {

@@ -367,6 +367,9 @@ func (p *transferProcessor) invoice(ctx context.Context, id string) error {
 		return p.mirrorOnShipment(ctx, inv)
 	case "supplier_invoice":
 		shipment, err := p.load(ctx, "invoice", str(inv, "linked_invoice_id"))
+		if err == nil && shipment == nil && str(inv, "linked_invoice_id") != "" {
+			return p.receiptOfGoneShipment(ctx, inv)
+		}
 		if err != nil || shipment == nil || str(shipment, "type") != "customer_invoice" {
 			return err
 		}
@@ -411,6 +414,20 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 	return nil
 }
 
+// receiptOfGoneShipment deletes a new receipt of a store here whose shipment this datafile has seen
+// deleted (transfer_gone): the receipt arrived after the delete, with its store. A shipment merely not
+// here yet leaves the receipt as it is.
+func (p *transferProcessor) receiptOfGoneShipment(ctx context.Context, si *Record) error {
+	if local, err := p.isLocal(ctx, si.StoreID()); err != nil || !local {
+		return err
+	}
+	var gone bool
+	if err := p.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM transfer_gone WHERE id = ?)`, str(si, "linked_invoice_id")).Scan(&gone); err != nil || !gone {
+		return err
+	}
+	return p.dropOrphan(ctx, si)
+}
+
 // dropOrphanReceipts deletes, on central, the supplier invoices of a store that are still new and whose
 // customer invoice central no longer holds, as the store completes a move. Their shipment was deleted
 // while the store was on its way, and so was never seen gone where the store was active: the site it left
@@ -419,8 +436,34 @@ func (p *transferProcessor) invoiceGone(ctx context.Context, id string) error {
 func dropOrphanReceipts(ctx context.Context, tx *sql.Tx, storeID string) error {
 	orphans, err := queryColumn[string](ctx, tx, `SELECT id FROM invoice si WHERE store_id = ? AND type = 'supplier_invoice'
 		AND status = 'new' AND linked_invoice_id <> '' AND NOT EXISTS (SELECT 1 FROM invoice ci WHERE ci.id = si.linked_invoice_id)`, storeID)
-	if err != nil || len(orphans) == 0 {
+	if err != nil {
 		return err
+	}
+	return deleteReceiptsAsOwn(ctx, tx, orphans)
+}
+
+// shipmentDeletedUnseen deals with the delete of an invoice this datafile does not hold: a shipment whose
+// copy never reached this site before it was deleted (its entry in the site's queue became the delete),
+// while a receipt of it did, made where the receiving store was before it moved here. The shipment is
+// noted gone, and the new receipts of it in stores active here are deleted, as this site's own change.
+func shipmentDeletedUnseen(ctx context.Context, tx *sql.Tx, thisSite int64, id string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO transfer_gone (id) VALUES (?)`, id); err != nil {
+		return err
+	}
+	receipts, err := queryColumn[string](ctx, tx, `SELECT si.id FROM invoice si JOIN store s ON s.id = si.store_id
+		WHERE si.linked_invoice_id = ? AND si.type = 'supplier_invoice' AND si.status = 'new'
+			AND s.site_id = ? AND s.moving_to_site_id IS NULL`, id, thisSite)
+	if err != nil {
+		return err
+	}
+	return deleteReceiptsAsOwn(ctx, tx, receipts)
+}
+
+// deleteReceiptsAsOwn deletes supplier invoices and their lines as this datafile's own change, which is
+// pushed (or, on central, routed) like any other.
+func deleteReceiptsAsOwn(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if len(ids) == 0 {
+		return nil
 	}
 	var source sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT source_site_id FROM change_context`).Scan(&source); err != nil {
@@ -429,7 +472,7 @@ func dropOrphanReceipts(ctx context.Context, tx *sql.Tx, storeID string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = NULL`); err != nil {
 		return err
 	}
-	for _, id := range orphans {
+	for _, id := range ids {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, id); err != nil {
 			return err
 		}
@@ -437,7 +480,7 @@ func dropOrphanReceipts(ctx context.Context, tx *sql.Tx, storeID string) error {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source)
+	_, err := tx.ExecContext(ctx, `UPDATE change_context SET source_site_id = ?`, source)
 	return err
 }
 
