@@ -222,15 +222,23 @@ func (r *Remote) requestBounds(ctx context.Context) (size, lo, hi int) {
 	return s.CurrentRequestSize(), lo, hi
 }
 
+// Requests are sized to take a few seconds each. On a slow link a request's round trip is dead time, which
+// costs least against a long answer; yet an answer must come well within the half minute after which a
+// person (or a proxy) takes the link for dead, and a cut connection loses what was on its way.
+const (
+	growRequestsUnder  = 5 * time.Second
+	shrinkRequestsOver = 15 * time.Second
+)
+
 // adapt grows the batch size after a quick success and shrinks it after a failure or a slow answer, never
 // past the administrator's setting.
 func (r *Remote) adapt(ctx context.Context, took time.Duration, failed bool) int {
 	size, lo, hi := r.requestBounds(ctx)
 	next := size
 	switch {
-	case failed || took > 20*time.Second:
+	case failed || took > shrinkRequestsOver:
 		next = size / 2
-	case took < 2*time.Second:
+	case took < growRequestsUnder:
 		next = size + size/4 + 1
 	}
 	next = min(max(next, lo), hi)
