@@ -14,16 +14,7 @@ import (
 // does central once North has pushed, rather than keep a receipt of goods that never left.
 func TestReceiptComesToTheSiteThatDeletedItsShipment(t *testing.T) {
 	ctx := context.Background()
-	n, north, south := newNorthAndSouth(t)
-	from, to := n.stores["North-store"], n.stores["South-store"]
-	n.put(n.central, "name_store_join", fmt.Sprintf(`{"id":"nsj-1","name_id":%q,"store_id":%q,"is_customer":true}`, to.NameID, from.ID))
-	north.sync(t)
-	south.sync(t)
-	n.put(north.db, "invoice", fmt.Sprintf(`{"id":"ci-1","store_id":%q,"name_id":%q,"type":"customer_invoice","status":"confirmed","created_at":"2026-01-01T00:00:00Z"}`, from.ID, to.NameID))
-	n.put(north.db, "invoice_line", `{"id":"ci-1-line","invoice_id":"ci-1","item_id":"item-1","quantity":4}`)
-	north.sync(t)
-	south.sync(t) // takes the shipment, makes its receipt
-	south.sync(t) // pushes the receipt
+	n, north, _, to := northShipsToSouth(t)
 	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
 	if err != nil || len(receipts) != 1 {
 		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
@@ -54,21 +45,16 @@ func TestReceiptComesToTheSiteThatDeletedItsShipment(t *testing.T) {
 // that came to the site with its store.
 func TestDeleteOfAShipmentNeverHeldTakesItsReceipt(t *testing.T) {
 	ctx := context.Background()
-	n, north, south := newNorthAndSouth(t)
-	from, to := n.stores["North-store"], n.stores["South-store"]
-	n.put(n.central, "name_store_join", fmt.Sprintf(`{"id":"nsj-1","name_id":%q,"store_id":%q,"is_customer":true}`, to.NameID, from.ID))
-	north.sync(t)
-	south.sync(t)
-	n.put(north.db, "invoice", fmt.Sprintf(`{"id":"ci-1","store_id":%q,"name_id":%q,"type":"customer_invoice","status":"confirmed","created_at":"2026-01-01T00:00:00Z"}`, from.ID, to.NameID))
-	north.sync(t)
-	south.sync(t)
-	south.sync(t)
+	n, north, _, to := northShipsToSouth(t)
 	// The receiving store moves to a third site, which never sees the shipment: it is deleted before that
 	// site next syncs.
 	n.addSite("East", "east-password")
 	east := n.newRemote("East", "east-password", "hw-east")
 	east.sync(t)
 	if _, _, err := n.central.MoveStore(ctx, "South-store", "East", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
 		t.Fatal(err)
 	}
 	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
@@ -82,4 +68,22 @@ func TestDeleteOfAShipmentNeverHeldTakesItsReceipt(t *testing.T) {
 		t.Fatalf("East holds %d receipts of a deleted shipment (%v), want none", len(receipts), err)
 	}
 	sameChecksums(t, "the store on East", checksum(t, n.central, to.ID), checksum(t, east.db, to.ID), "invoice", "invoice_line")
+}
+
+// northShipsToSouth sets up a shipment ci-1 with one line from North's store to South's, received by South
+// (a new receipt, on central too).
+func northShipsToSouth(t *testing.T) (n *testNet, north, south *testRemote, to datafile.Store) {
+	t.Helper()
+	n, north, south = newNorthAndSouth(t)
+	from := n.stores["North-store"]
+	to = n.stores["South-store"]
+	n.put(n.central, "name_store_join", fmt.Sprintf(`{"id":"nsj-1","name_id":%q,"store_id":%q,"is_customer":true}`, to.NameID, from.ID))
+	north.sync(t)
+	south.sync(t)
+	n.put(north.db, "invoice", fmt.Sprintf(`{"id":"ci-1","store_id":%q,"name_id":%q,"type":"customer_invoice","status":"confirmed","created_at":"2026-01-01T00:00:00Z"}`, from.ID, to.NameID))
+	n.put(north.db, "invoice_line", `{"id":"ci-1-line","invoice_id":"ci-1","item_id":"item-1","quantity":4}`)
+	north.sync(t)
+	south.sync(t) // takes the shipment, makes its receipt
+	south.sync(t) // pushes the receipt
+	return n, north, south, to
 }
