@@ -46,7 +46,7 @@ func newLedger() *ledger {
 	return &ledger{records: map[string]*ledgerRecord{}, unpushed: map[string][]*write{}, forcedOn: map[string]bool{}, forcedFrom: map[string]bool{}}
 }
 
-// wrote records a successful write. legit says the store was on the writing site (or moving to it) on
+// wrote records a successful write. legit says the store was on the writing site on
 // central when it was made; a write that was not is forced from the start: its site did not know yet
 // that a forced move had taken the store away.
 func (l *ledger) wrote(df, table, id, store string, fixed map[string]string, content string, seq int, legit bool) *write {

@@ -44,11 +44,14 @@ func (tr *trial) tryPut(df, table, data string, allowRefusal bool) (refused stri
 	return ""
 }
 
-// mayWrite says whether central lets df's site write the store's data: the store is on it, or moving to
-// it (then the site can write only once the move has completed). A write that succeeds where this is
-// false was made on a site the store has been forced away from, before that site learnt of it.
+// mayWrite says whether central lets df's site write the store's data: the store is on it. A write that
+// succeeds where this is false was made on a site the store has been forced away from, before that site
+// learnt of it, and central may park it. That includes the site the store is moving to: a write accepted
+// there before the move completes comes from a site that still takes the store for its own from before a
+// forced move (or from a move that completed just after the store was read, which central integrates:
+// a forced write may be either).
 func (tr *trial) mayWrite(df string, st storeState) bool {
-	return st.SiteID == tr.siteID[df] || (st.MovingTo != nil && *st.MovingTo == tr.siteID[df])
+	return st.SiteID == tr.siteID[df]
 }
 
 // pickWriter chooses where to write a store's data: mostly the site it is on or moving to, sometimes any
