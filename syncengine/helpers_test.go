@@ -161,6 +161,20 @@ type testRemote struct {
 	db     *datafile.DB
 	client *Client
 	remote *Remote
+	cfg    ClientConfig
+}
+
+// through makes the remote reach central at url instead, a test server in front of it, with the same
+// credentials.
+func (r *testRemote) through(t testing.TB, url string) {
+	t.Helper()
+	cfg := r.cfg
+	cfg.ServerURL = url
+	client, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.client, r.remote.Client = client, client
 }
 
 func (n *testNet) newRemote(name, password, hardwareID string) *testRemote {
@@ -181,11 +195,12 @@ func (n *testNet) newRemoteAs(name, file, password, hardwareID string) *testRemo
 		n.t.Fatal(err)
 	}
 	n.t.Cleanup(func() { db.Close() })
-	client, err := NewClient(ClientConfig{ServerURL: n.http.URL, SiteName: name, PasswordDigest: secret.PasswordDigest(password), HardwareID: hardwareID})
+	cfg := ClientConfig{ServerURL: n.http.URL, SiteName: name, PasswordDigest: secret.PasswordDigest(password), HardwareID: hardwareID}
+	client, err := NewClient(cfg)
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	return &testRemote{db: db, client: client, remote: &Remote{DB: db, Client: client, Backoff: 1}}
+	return &testRemote{db: db, client: client, remote: &Remote{DB: db, Client: client, Backoff: 1}, cfg: cfg}
 }
 
 func (r *testRemote) sync(t testing.TB) *CycleResult {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
-	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 // TestNextPageIsFetchedWhileThePageBeforeIsWritten holds the remote's datafile locked from the moment
@@ -79,11 +78,7 @@ func TestNextPageIsFetchedWhileThePageBeforeIsWritten(t *testing.T) {
 		n.server.Handler().ServeHTTP(w, r)
 	}))
 	defer front.Close()
-	client, err := NewClient(ClientConfig{ServerURL: front.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	north.remote.Client = client
+	north.through(t, front.URL)
 	north.sync(t)
 
 	mu.Lock()
@@ -143,11 +138,8 @@ func TestNextPushBatchIsReadWhileThePushBeforeIsOnItsWay(t *testing.T) {
 		n.server.Handler().ServeHTTP(w, r)
 	}))
 	defer front.Close()
-	client, err := NewClient(ClientConfig{ServerURL: front.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	north.remote.Client, north.remote.DB = client, watcher
+	north.through(t, front.URL)
+	north.remote.DB = watcher
 	north.sync(t)
 	if !overlapped.Load() {
 		t.Error("the first push was answered before North read its next batch: reading does not overlap the push")

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/msupply-foundation/msupply-sync/datafile"
-	"github.com/msupply-foundation/msupply-sync/secret"
 )
 
 var masterTables = []string{"item", "name", "master_list", "master_list_line"}
@@ -152,11 +151,7 @@ func TestRequestSizeAdapts(t *testing.T) {
 	}))
 	defer flaky.Close()
 	north := n.newRemote("North", "north-password", "hw-north")
-	client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	north.remote.Client = client
+	north.through(t, flaky.URL)
 	north.remote.Retries = 3
 	if err := north.db.SetRequestSize(context.Background(), 400); err != nil {
 		t.Fatal(err)
@@ -197,11 +192,8 @@ func TestRetriedPullsAskForLess(t *testing.T) {
 			}))
 			defer flaky.Close()
 			north := n.newRemote("North", "north-password", "hw-north")
-			client, err := NewClient(ClientConfig{ServerURL: flaky.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			north.remote.Client, north.remote.Retries = client, 3
+			north.through(t, flaky.URL)
+			north.remote.Retries = 3
 			if err := north.db.SetRequestSize(context.Background(), 400); err != nil {
 				t.Fatal(err)
 			}
@@ -237,11 +229,8 @@ func TestRetriedPushSendsRecordsAsTheyAreNow(t *testing.T) {
 		n.server.Handler().ServeHTTP(w, r)
 	}))
 	defer busy.Close()
-	client, err := NewClient(ClientConfig{ServerURL: busy.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	north.remote.Client, north.remote.Retries = client, 3
+	north.through(t, busy.URL)
+	north.remote.Retries = 3
 	if err := north.db.SetRequestSize(context.Background(), 40); err != nil {
 		t.Fatal(err)
 	}
@@ -325,11 +314,7 @@ func TestRequestSizeNeverPassesTheSetting(t *testing.T) {
 	}))
 	defer watching.Close()
 	north := n.newRemote("North", "north-password", "hw-north")
-	client, err := NewClient(ClientConfig{ServerURL: watching.URL, SiteName: "North", PasswordDigest: secret.PasswordDigest("north-password"), HardwareID: "hw-north"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	north.remote.Client = client
+	north.through(t, watching.URL)
 	north.db.SetAuthCode(testAuthCode)
 	if err := north.db.UpdatePrefs(ctx, datafile.PrefsUpdate{RequestSize: &[]int{setting}[0]}); err != nil {
 		t.Fatal(err)
