@@ -489,10 +489,7 @@ func (p *transferProcessor) dropOrphan(ctx context.Context, si *Record) error {
 	if str(si, "status") != "new" {
 		return nil
 	}
-	if _, err := p.tx.ExecContext(ctx, `DELETE FROM invoice_line WHERE invoice_id = ?`, si.ID()); err != nil {
-		return err
-	}
-	return p.delete(ctx, "invoice", si.ID())
+	return deleteReceiptsAsOwn(ctx, p.tx, []string{si.ID()})
 }
 
 // receive makes the supplier invoice of a customer invoice to store to, once it is confirmed (picked) or
