@@ -176,6 +176,20 @@ func (b *bench) measureProcessStart(ctx context.Context) error {
 	return nil
 }
 
+// workDir makes the folder of a scenario's datafiles under the run's, and returns what removes it
+// afterwards unless -keep says to keep it.
+func (b *bench) workDir(name string) (string, func(), error) {
+	dir := filepath.Join(b.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	return dir, func() {
+		if !b.cfg.keep {
+			os.RemoveAll(dir)
+		}
+	}, nil
+}
+
 // rawAt returns the raw baseline for n rows, measuring it (in a child process) the first time, together
 // with the fair one, which has a datafile's page cache.
 func (b *bench) rawAt(ctx context.Context, n int) (rawResult, error) {
@@ -387,15 +401,11 @@ func (p *pipelineResult) idleWork() float64 { return median(p.idleWalls) }
 // remote from it through the counting proxy (timed), runs idle cycles, then has the remote write and push
 // pushLines invoice lines (timed).
 func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int) (*pipelineResult, error) {
-	dir := filepath.Join(b.dir, label)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, cleanUp, err := b.workDir(label)
+	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if !b.cfg.keep {
-			os.RemoveAll(dir)
-		}
-	}()
+	defer cleanUp()
 	p := &pipelineResult{items: items, pushLines: pushLines}
 	north := site{name: "North", store: "N1", password: "north-bench-password", hardwareID: "bench-north-" + label}
 	central, remote := filepath.Join(dir, "central.db"), filepath.Join(dir, "remote.db")
@@ -610,15 +620,11 @@ func (m manyRun) ok() bool { return m.failed == 0 && m.troubled == 0 }
 var troubleWords = []string{"database is locked", "sqlite_busy", "timeout", "timed out", "deadline exceeded"}
 
 func (b *bench) manySites(ctx context.Context, n, perSite int) (*manyResult, error) {
-	dir := filepath.Join(b.dir, "many")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, cleanUp, err := b.workDir("many")
+	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if !b.cfg.keep {
-			os.RemoveAll(dir)
-		}
-	}()
+	defer cleanUp()
 	m := &manyResult{sites: n, perSite: perSite}
 	var seqSites, conSites []site
 	for i := 1; i <= n; i++ {

@@ -240,15 +240,11 @@ func (b *bench) slowLink(ctx context.Context, items, lines int, deadline time.Ti
 		return r, errors.New("no time left for it in the budget")
 	}
 	b.slow = r
-	dir := filepath.Join(b.dir, "slow")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, cleanUp, err := b.workDir("slow")
+	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if !b.cfg.keep {
-			os.RemoveAll(dir)
-		}
-	}()
+	defer cleanUp()
 	east := site{name: "East", store: "E1", password: "east-bench-password", hardwareID: "bench-east-slow"}
 	central, remote := filepath.Join(dir, "central.db"), filepath.Join(dir, "remote.db")
 	b.logf("slow link: central datafile of %s items", count(items))

@@ -262,15 +262,11 @@ func (b *bench) thousandSites(ctx context.Context, sites int) (*fleetResult, err
 	pushers, lines := max(1, sites/fleetPushEvery), max(10, scaled(fleetLines, b.cfg.scale))
 	r := &fleetResult{sites: sites, pushers: pushers, lines: lines, period: fleetPeriodAt(b.cfg.fleetPeriod, b.cfg.scale), periods: fleetPeriods}
 	b.fleet = r
-	dir := filepath.Join(b.dir, "fleet")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, cleanUp, err := b.workDir("fleet")
+	if err != nil {
 		return r, err
 	}
-	defer func() {
-		if !b.cfg.keep {
-			os.RemoveAll(dir)
-		}
-	}()
+	defer cleanUp()
 
 	// Set-up: one central datafile, every site with one store from one provisioning file, and a few items.
 	fleet := make([]*fleetSite, sites)
