@@ -18,7 +18,9 @@ type OutRecord struct {
 	Table     string
 	RecordID  string
 	Action    string // insert, update or delete
-	Data      json.RawMessage
+	// Logged is what the change was when it was made; Action is what it is now, from the record's state.
+	Logged string
+	Data   json.RawMessage
 	// StoreID is the store the record belongs to now (store data that still exists), or the store the
 	// queue entry was made for.
 	StoreID string
@@ -132,6 +134,7 @@ func readChanges(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
 		var r OutRecord
 		err := rows.Scan(&r.Cursor, &r.Table, &r.RecordID, &r.Action)
+		r.Logged = r.Action
 		out = append(out, r)
 		return err
 	}, `SELECT cursor, table_name, record_id, action FROM changelog `+where, args...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"strings"
 )
 
 // PushBatch is the next batch of local changes to push.
@@ -55,14 +56,80 @@ func pendingPush(ctx context.Context, tx *sql.Tx, from int64, limit int) ([]OutR
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM changelog WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL`, after).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	out, err := readChanges(ctx, tx, `WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL ORDER BY cursor LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, 0, err
+	var out []OutRecord
+	var passed int64 // changes at or before the last one kept, skipped ones included
+	for len(out) == 0 {
+		page, err := readLocalChanges(ctx, tx, after, limit)
+		if err != nil || len(page) == 0 {
+			return nil, 0, err
+		}
+		kept, err := withoutSuperseded(ctx, tx, page)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(kept) == 0 {
+			passed += int64(len(page))
+			after = page[len(page)-1].Cursor
+			continue
+		}
+		last := kept[len(kept)-1].Cursor
+		for _, r := range page {
+			if r.Cursor <= last {
+				passed++
+			}
+		}
+		out = kept
 	}
 	for i := range out {
 		out[i].SyncOutID = source + ":" + strconv.FormatInt(out[i].Cursor, 10)
 	}
-	return out, total - int64(len(out)), nil
+	return out, total - passed, nil
+}
+
+// readLocalChanges reads up to limit local changes after cursor with their records' current content,
+// keeping in Logged what each change was when it was made.
+func readLocalChanges(ctx context.Context, tx *sql.Tx, after int64, limit int) ([]OutRecord, error) {
+	return readChanges(ctx, tx, `WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL ORDER BY cursor LIMIT ?`, after, limit)
+}
+
+// withoutSuperseded drops the changes that would go out as deletes only because their record was deleted
+// here later, by a change still to be pushed. Sent now, such a delete would reach central ahead of the
+// deletes of the record's lines, which it cannot be applied before; the later change deletes the record in
+// its place, after them.
+func withoutSuperseded(ctx context.Context, tx *sql.Tx, page []OutRecord) ([]OutRecord, error) {
+	var ids []any
+	for _, r := range page {
+		if r.Action == "delete" && r.Logged != "delete" {
+			ids = append(ids, r.RecordID)
+		}
+	}
+	if len(ids) == 0 {
+		return page, nil
+	}
+	laterChange := map[[2]string]int64{} // table and record -> its newest pending change
+	args := append([]any{page[0].Cursor}, ids...)
+	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
+		var table, id string
+		var cursor int64
+		if err := rows.Scan(&table, &id, &cursor); err != nil {
+			return err
+		}
+		laterChange[[2]string{table, id}] = cursor
+		return nil
+	}, `SELECT table_name, record_id, max(cursor) FROM changelog
+		WHERE cursor > ? AND source_site_id IS NULL AND store_id IS NOT NULL AND record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
+		GROUP BY table_name, record_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	kept := page[:0:0]
+	for _, r := range page {
+		if r.Action == "delete" && r.Logged != "delete" && laterChange[[2]string{r.Table, r.RecordID}] > r.Cursor {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, nil
 }
 
 // UnsentCount returns how many local changes wait to be pushed.
