@@ -32,6 +32,9 @@ type DB struct {
 	authCode   string
 	authorized bool
 
+	// marks are the sites' bookkeeping waiting for its group commit, shared by every handle on the file.
+	marks *siteMarks
+
 	// tx is set on the handle that Atomically passes on: everything it does joins that one transaction.
 	tx *sql.Tx
 }
@@ -145,7 +148,7 @@ func openSQL(ctx context.Context, path, mode string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open datafile: %w", err)
 	}
-	db := &DB{sql: sqldb, path: path, now: time.Now}
+	db := &DB{sql: sqldb, path: path, now: time.Now, marks: &siteMarks{pending: map[int64]siteMark{}}}
 	if err := db.checkPragmas(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
 )
 
 // SiteAuth is what the server needs to authenticate a site. It stays inside the server.
@@ -74,22 +73,16 @@ func (db *DB) BindHardwareID(ctx context.Context, siteID int64, hardwareID strin
 }
 
 // RecordLoginSuccess clears a failure streak and notes when the site was last heard from (at most once a
-// minute, so a sync of many batches does not write on every request). Being heard from is not having
-// synced: RecordSyncCompleted says that.
-func (db *DB) RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error {
-	now := db.now().UTC()
-	_, err := db.conn().ExecContext(ctx, `UPDATE site SET failed_logins = 0, last_contact_at = ?
-		WHERE id = ? AND (failed_logins <> 0 OR last_contact_at IS NULL OR last_contact_at < ?)`,
-		now.Format(time.RFC3339), siteID, now.Add(-time.Minute).Format(time.RFC3339))
-	return err
+// minute). Being heard from is not having synced: RecordSyncCompleted says that.
+func (db *DB) RecordLoginSuccess(ctx context.Context, siteID int64) error {
+	return db.markSite(ctx, siteID, siteMark{contact: true})
 }
 
 // RecordSyncCompleted notes that the site has just completed a sync cycle, which is what its last sync
 // time, its staleness and the last-sync metric report. The server decides when that is (see its
 // handleGetQueued).
 func (db *DB) RecordSyncCompleted(ctx context.Context, siteID int64) error {
-	_, err := db.conn().ExecContext(ctx, `UPDATE site SET last_sync_at = ? WHERE id = ?`, db.timestamp(), siteID)
-	return err
+	return db.markSite(ctx, siteID, siteMark{synced: true})
 }
 
 // UpdateSiteType records the type a remote reports when it syncs, unless a mobile type would break the

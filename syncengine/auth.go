@@ -197,7 +197,7 @@ func (a *authenticator) authenticate(r *http.Request) (authenticatedSite, error)
 			"the site is bound to another device; an administrator can reset its hardware ID", nil}
 	}
 	if !cached || site.FailedLogins > 0 || now.Sub(entry.touched) > time.Minute {
-		if err := a.db.RecordLoginSuccess(ctx, site.ID, site.FailedLogins); err != nil {
+		if err := a.db.RecordLoginSuccess(ctx, site.ID); err != nil {
 			return authenticatedSite{}, err
 		}
 		entry.touched = now

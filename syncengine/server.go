@@ -52,7 +52,7 @@ type SiteAuthStore interface {
 	SiteAuthByName(ctx context.Context, name string) (datafile.SiteAuth, error)
 	SiteAuthByID(ctx context.Context, id int64) (datafile.SiteAuth, error)
 	RecordLoginFailure(ctx context.Context, siteID int64, max int) (bool, error)
-	RecordLoginSuccess(ctx context.Context, siteID int64, failedLogins int) error
+	RecordLoginSuccess(ctx context.Context, siteID int64) error
 	BindHardwareID(ctx context.Context, siteID int64, hardwareID string) (string, error)
 }
 
