@@ -34,6 +34,8 @@ type DB struct {
 
 	// marks are the sites' bookkeeping waiting for its group commit, shared by every handle on the file.
 	marks *siteMarks
+	// stmts are the hot queries kept prepared, shared by every handle on the file.
+	stmts *statements
 
 	// tx is set on the handle that Atomically passes on: everything it does joins that one transaction.
 	tx *sql.Tx
@@ -58,10 +60,16 @@ func (db *DB) conn() dbtx {
 func (db *DB) Path() string { return db.path }
 
 // Close closes the datafile.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.sql.Close()
+}
 
 // SetClock replaces the clock, for tests of time-dependent rules such as the unlock window.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+// maxIdleConnections is how many connections a datafile's pool keeps open while idle.
+const maxIdleConnections = 16
 
 // busyTimeout is how long a connection waits for another process's write lock before giving up.
 const busyTimeout = 10 * time.Second
@@ -148,7 +156,11 @@ func openSQL(ctx context.Context, path, mode string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open datafile: %w", err)
 	}
-	db := &DB{sql: sqldb, path: path, now: time.Now, marks: &siteMarks{pending: map[int64]siteMark{}}}
+	// Idle connections are kept rather than closed (database/sql keeps two): a server answering many sites
+	// at once would otherwise open a connection, set it up and prepare its statements for most requests.
+	sqldb.SetMaxIdleConns(maxIdleConnections)
+	db := &DB{sql: sqldb, path: path, now: time.Now, marks: &siteMarks{pending: map[int64]siteMark{}},
+		stmts: &statements{byQuery: map[string]*sql.Stmt{}}}
 	if err := db.checkPragmas(ctx); err != nil {
 		sqldb.Close()
 		return nil, err

@@ -11,3 +11,10 @@ func SetKeepRuns(tb interface{ Cleanup(func()) }, n int64) {
 	keepRuns = n
 	tb.Cleanup(func() { keepRuns = old })
 }
+
+// SetReuseStatements turns keeping hot queries prepared on or off, for a benchmark, until it ends.
+func SetReuseStatements(tb interface{ Cleanup(func()) }, on bool) {
+	old := reuseStatements
+	reuseStatements = on
+	tb.Cleanup(func() { reuseStatements = old })
+}

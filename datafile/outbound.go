@@ -52,12 +52,13 @@ func (db *DB) CentralRecords(ctx context.Context, siteID int64, after int64, lim
 		return nil, 0, err
 	}
 	defer tx.Rollback()
+	q := db.prepared(tx)
 	var maxCursor int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(cursor), 0) FROM changelog WHERE store_id IS NULL`).Scan(&maxCursor); err != nil {
 		return nil, 0, err
 	}
 	if siteID == 0 {
-		out, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
+		out, err := readChanges(ctx, q, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, after, limit)
 		return out, maxCursor, err
 	}
 	// Pages are read until limit records for the site are found, so that joins of other sites' stores
@@ -66,7 +67,7 @@ func (db *DB) CentralRecords(ctx context.Context, siteID int64, after int64, lim
 	var kept []OutRecord
 	scanned := after
 	for len(kept) < limit {
-		page, err := readChanges(ctx, tx, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, scanned, limit)
+		page, err := readChanges(ctx, q, `WHERE store_id IS NULL AND cursor > ? ORDER BY cursor LIMIT ?`, scanned, limit)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -79,7 +80,7 @@ func (db *DB) CentralRecords(ctx context.Context, siteID int64, after int64, lim
 		}
 		for _, r := range page {
 			scanned = r.Cursor
-			mine, err := joinForSite(ctx, tx, r, siteID)
+			mine, err := joinForSite(ctx, q, r, siteID)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -129,7 +130,7 @@ func joinStore(ctx context.Context, q queryer, r OutRecord) (string, error) {
 
 // readChanges reads the change-log entries that where selects, in its order, each with its record's
 // current content.
-func readChanges(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]OutRecord, error) {
+func readChanges(ctx context.Context, tx dbtx, where string, args ...any) ([]OutRecord, error) {
 	var out []OutRecord
 	err := queryEach(ctx, tx, func(rows *sql.Rows) error {
 		var r OutRecord
@@ -151,13 +152,14 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 		return nil, 0, err
 	}
 	defer tx.Rollback()
+	q := db.prepared(tx)
 	var total int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sync_queue WHERE site_id = ?`, siteID).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	var out []OutRecord
 	var queuedFor []string
-	err = queryEach(ctx, tx, func(rows *sql.Rows) error {
+	err = queryEach(ctx, q, func(rows *sql.Rows) error {
 		var r OutRecord
 		var id int64
 		var store string
@@ -170,7 +172,7 @@ func (db *DB) QueuedRecords(ctx context.Context, siteID int64, limit int) ([]Out
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := fillPayloads(ctx, tx, out); err != nil {
+	if err := fillPayloads(ctx, q, out); err != nil {
 		return nil, 0, err
 	}
 	for i := range out {

@@ -21,7 +21,7 @@ type SiteAuth struct {
 
 func (db *DB) siteAuth(ctx context.Context, where string, arg any) (SiteAuth, error) {
 	var a SiteAuth
-	err := db.conn().QueryRowContext(ctx, `SELECT id, code, name, password_hash, hardware_id, blocked, failed_logins, auth_version,
+	err := db.prepared(db.conn()).QueryRowContext(ctx, `SELECT id, code, name, password_hash, hardware_id, blocked, failed_logins, auth_version,
 		(SELECT count(*) FROM store WHERE store.site_id = site.id) FROM site WHERE `+where, arg).
 		Scan(&a.ID, &a.Code, &a.Name, &a.PasswordHash, &a.HardwareID, &a.Blocked, &a.FailedLogins, &a.AuthVersion, &a.Stores)
 	if errors.Is(err, sql.ErrNoRows) {
