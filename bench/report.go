@@ -144,6 +144,9 @@ func (b *bench) report() string {
 	fmt.Fprintf(&w, "## Cost independent of history\n\n")
 	b.historyReport(&w)
 
+	fmt.Fprintf(&w, "## Levers beside the way before them\n\n")
+	b.leverReport(&w)
+
 	fmt.Fprintf(&w, "## Notes\n\n")
 	notes := append([]string{
 		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB); the fair raw insert is the same with a datafile's 32 MiB page cache and in-memory temporary store, so that the product's own cache flatters no ratio. The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",

@@ -41,6 +41,9 @@ type bench struct {
 	xprof   *exe
 	profErr string
 
+	leverResults []leverResult
+	leverSecs    float64
+
 	rows     []row
 	notes    []string
 	failures []string
@@ -117,6 +120,9 @@ func (b *bench) runAll(ctx context.Context) {
 		return
 	}
 	b.hashSecs = measureHash()
+	if b.cfg.scale >= 0.5 && b.cfg.bin == "" {
+		b.levers(ctx)
+	}
 
 	b.plan = b.makePlan()
 	for _, n := range b.plan.notes {
