@@ -9,6 +9,7 @@ package chaos
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msupply-foundation/msupply-sync/datafile"
 	_ "modernc.org/sqlite"
 )
 
@@ -327,11 +329,7 @@ func (tr *trial) snapshot() string {
 	var b strings.Builder
 	for _, df := range datafiles {
 		fmt.Fprintf(&b, "%s checksum %s", df, tr.must(nil, "--datafile", df, "record", "checksum", "--output", "json"))
-		var stores []storeState
-		if err := json.Unmarshal([]byte(tr.must(nil, "--datafile", df, "store", "list", "--output", "json")), &stores); err != nil {
-			tr.t.Fatal(err)
-		}
-		for _, st := range stores {
+		for _, st := range tr.stores(df) {
 			fmt.Fprintf(&b, "%s store %s\n", df, st)
 		}
 	}
@@ -399,14 +397,32 @@ func (st storeState) String() string {
 	return fmt.Sprintf("%s on site %d", st.Code, st.SiteID)
 }
 
+// stores reads a datafile's stores as 'store list' does, but in this process: a trial reads central's
+// stores before most steps, and a process launched for each read was a third of a trial's CPU time. 'store
+// list' itself is tested by the testscripts.
+func (tr *trial) stores(df string) []storeState {
+	tr.t.Helper()
+	ctx := context.Background()
+	db, err := datafile.Open(ctx, filepath.Join(tr.dir, df))
+	if err != nil {
+		tr.t.Fatalf("read the stores of %s: %v", df, err)
+	}
+	defer db.Close()
+	list, err := db.Stores(ctx, "")
+	if err != nil {
+		tr.t.Fatalf("read the stores of %s: %v", df, err)
+	}
+	out := make([]storeState, len(list))
+	for i, st := range list {
+		out[i] = storeState{ID: st.ID, Code: st.Code, SiteID: st.SiteID, MovingTo: st.MovingToSiteID, NameID: st.NameID}
+	}
+	return out
+}
+
 // storeStates reads the stores as central has them.
 func (tr *trial) storeStates() map[string]storeState {
-	var list []storeState
-	if err := json.Unmarshal([]byte(tr.central("store", "list", "--output", "json")), &list); err != nil {
-		tr.t.Fatal(err)
-	}
 	out := map[string]storeState{}
-	for _, st := range list {
+	for _, st := range tr.stores(centralDF) {
 		out[st.Code] = st
 	}
 	return out
