@@ -3,6 +3,7 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -324,8 +325,10 @@ func (tr *trial) stopService(df string, kill bool) {
 		tr.event("sync service of %s killed: exit %d", df, p.exit())
 		return
 	}
-	// SIGTERM before the binary has set up its signal handling would kill it outright.
-	time.Sleep(time.Until(p.started.Add(200 * time.Millisecond)))
+	// SIGTERM before the binary has set up its signal handling would kill it outright. A fixed wait after
+	// the start was not enough on a loaded machine (seed 20261210453): wait until it has its datafile open,
+	// which it does only after that.
+	p.awaitOpen(filepath.Join(tr.dir, df))
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -350,5 +353,28 @@ func (tr *trial) stopServices() {
 	sort.Strings(dfs)
 	for _, df := range dfs {
 		tr.stopService(df, false)
+	}
+}
+
+// awaitOpen waits until p holds path open, or has ended, for at most 30 s. Where /proc cannot say, it
+// waits 200 ms.
+func (p *process) awaitOpen(path string) {
+	fdDir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		fds, err := os.ReadDir(fdDir)
+		if err != nil {
+			time.Sleep(time.Until(p.started.Add(200 * time.Millisecond)))
+			return
+		}
+		for _, fd := range fds {
+			if target, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil && target == path {
+				return
+			}
+		}
 	}
 }
