@@ -21,6 +21,8 @@ docs:
 	$(GO) test ./commands -run TestReferenceIsCurrent -update
 
 # Many seeded fault-injection trials: make chaos TRIALS=1000 (a failing trial prints its CHAOS_SEED).
+# A long run taken up again where it stopped, on the same code: CHAOS_SEED_BASE=N CHAOS_LOG=chaos.log
+# CHAOS_RESUME=1 make chaos TRIALS=1000 passes over the seeds chaos.log has passed.
 TRIALS ?= 100
 chaos:
 	CHAOS_TRIALS=$(TRIALS) $(GO) test -count=1 -timeout 0 -parallel 2 -run TestChaos ./chaos

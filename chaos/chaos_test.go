@@ -3,8 +3,9 @@
 // stores between sites while they hold unsent changes, runs sync cycles on one datafile at once, and then
 // checks every datafile against what was written. Trials are seeded; a failure prints its seed, and
 // CHAOS_SEED=N reruns that trial. By default a fixed few seeds run; CHAOS_TRIALS=N runs N trials with seeds
-// from CHAOS_SEED_BASE (default: the clock). A failing trial shows what it did, step by step;
-// CHAOS_EVENTS=1 shows that for every trial.
+// from CHAOS_SEED_BASE (default: the clock). CHAOS_LOG=FILE logs each trial's outcome as it ends, and with
+// CHAOS_RESUME=1 a run passes over the seeds that file has passed. A failing trial shows what it did, step
+// by step; CHAOS_EVENTS=1 shows that for every trial.
 package chaos
 
 import (
@@ -619,6 +620,27 @@ func logTrial(seed int64, failed bool, features string) {
 	fmt.Fprintf(f, "%s seed=%d %s %s\n", time.Now().UTC().Format(time.RFC3339), seed, outcome, features)
 }
 
+// passedSeeds reads, when CHAOS_RESUME is set, the seeds CHAOS_LOG records as passed: a long run stopped
+// part way is taken up where it was, on the same code, by running it again with the same settings.
+func passedSeeds() map[int64]bool {
+	passed := map[int64]bool{}
+	if os.Getenv("CHAOS_RESUME") == "" || os.Getenv("CHAOS_LOG") == "" {
+		return passed
+	}
+	b, _ := os.ReadFile(os.Getenv("CHAOS_LOG"))
+	for _, line := range strings.Split(string(b), "\n") {
+		// A line: time seed=N ok|FAILED features
+		fields := strings.Fields(line)
+		if len(fields) < 3 || fields[2] != "ok" {
+			continue
+		}
+		if seed, err := strconv.ParseInt(strings.TrimPrefix(fields[1], "seed="), 10, 64); err == nil {
+			passed[seed] = true
+		}
+	}
+	return passed
+}
+
 // ciSeeds are the trials run when no seed is asked for: 20 moves stores, forces a move and runs cycles at
 // once, 3 moves stores and runs cycles at once, 2 forces a move.
 var ciSeeds = []int64{20, 3, 2}
@@ -665,8 +687,14 @@ func TestChaos(t *testing.T) {
 		if b, err := strconv.ParseInt(os.Getenv("CHAOS_SEED_BASE"), 10, 64); err == nil {
 			base = b // seeds base, base+1, ...: a long run that can be named and repeated
 		}
+		passed := passedSeeds()
 		for i := 0; i < trials(); i++ {
-			seeds = append(seeds, base+int64(i))
+			if !passed[base+int64(i)] {
+				seeds = append(seeds, base+int64(i))
+			}
+		}
+		if len(passed) > 0 {
+			t.Logf("CHAOS_RESUME: %d of the %d trials passed in the run logged in CHAOS_LOG and are not run again", trials()-len(seeds), trials())
 		}
 	}
 	for _, seed := range seeds {
@@ -759,5 +787,20 @@ func TestChaos(t *testing.T) {
 				tr.verify() // says what the change broke, if anything
 			}
 		})
+	}
+}
+
+func TestResumeSkipsOnlyTheSeedsLoggedAsPassed(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "chaos.log")
+	os.WriteFile(log, []byte("2026-12-02T01:23:27Z seed=7 ok plain\n2026-12-02T01:23:28Z seed=8 FAILED moves\n"+
+		"2026-12-02T01:23:29Z seed=9 ok concurrent\ntruncated li"), 0o644)
+	t.Setenv("CHAOS_LOG", log)
+	if got := passedSeeds(); len(got) != 0 {
+		t.Errorf("without CHAOS_RESUME, passed seeds %v, want none", got)
+	}
+	t.Setenv("CHAOS_RESUME", "1")
+	got := passedSeeds()
+	if len(got) != 2 || !got[7] || !got[9] {
+		t.Errorf("passed seeds %v, want 7 and 9", got)
 	}
 }
