@@ -48,6 +48,14 @@ func (env *Env) runRun(c *cli.Context) error {
 	}
 	s, err := env.openSync(c, nil, c.Context.Done())
 	if err != nil {
+		if c.Context.Err() != nil {
+			// SIGINT or SIGTERM while the datafile was still being opened, as when a service manager stops the
+			// service just after starting it: the service stops as it does between cycles.
+			if !c.Bool("once") {
+				return nil
+			}
+			return failf("sync interrupted before it began")
+		}
 		return err
 	}
 	defer s.db.Close()

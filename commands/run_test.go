@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,27 @@ func TestCycleTheLinkFailedIsTriedAgainSoon(t *testing.T) {
 	defer cancel()
 	if waitInterval(ctx, oneMinute, 1000) {
 		t.Error("the wait after many failures ended before the interval")
+	}
+}
+
+// TestServiceToldToStopWhileOpeningStopsCleanly: SIGTERM can reach the sync service while it is still
+// opening its datafile (a service manager stopping it just after starting it). It stops as it does between
+// cycles, with exit 0; a single cycle told to stop then says it was interrupted, in words.
+func TestServiceToldToStopWhileOpeningStopsCleanly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "remote.db")
+	if err := datafile.CreateRemote(context.Background(), path, datafile.RemoteOptions{
+		ServerURL: "http://127.0.0.1:1", SiteName: "North", Password: "north-password", AuthCode: "auth-code"}); err != nil {
+		t.Fatal(err)
+	}
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	if code := Run(stopped, []string{"--datafile", path, "run", "--remote"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Errorf("the service stopped while opening: exit %d, want 0: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	code := Run(stopped, []string{"--datafile", path, "run", "--remote", "--once"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "sync interrupted before it began") {
+		t.Errorf("one cycle stopped while opening: exit %d, %q; want exit 1 saying it was interrupted before it began", code, stderr.String())
 	}
 }
