@@ -12,8 +12,8 @@ test:
 demo: build
 	./scripts/demo.sh $(BIN)
 
-# The performance benchmark of issue 5: about twenty minutes at full size (-budget, 22 minutes by default,
-# bounds it; a misjudged plan is stopped at 25); go run ./bench -scale 0.01 for a quick check.
+# The performance benchmark of issues 5 and 14: about twenty minutes at full size (-budget, 24 minutes by
+# default, bounds the plan; a misjudged one is stopped at 25); go run ./bench -scale 0.01 for a quick check.
 bench:
 	$(GO) run ./bench -out BENCHMARKS.md
 

@@ -46,10 +46,16 @@ func TestSmoke(t *testing.T) {
 		"## Cost independent of history", "| history: central_records page at the newest cursor (5 records after it), change log of 100,000 rows",
 		"| history: idle cycle, run --remote --once", "| 1,000 | ", "| 100,000 | ", "Cost independent of history, change log of 100,000 rows ÷ 1,000 rows",
 		"CPU profile of the server, the run (10 sites", "CPU profile of the server, the measurements on the change log of 100,000 rows",
-		"| function (top 10 by flat time) |", "By kind of work (flat time): "} {
+		"| function (top 10 by flat time) |", "By kind of work (flat time): ", "## Profiles",
+		"CPU profile of `record put item -`, the bulk import of", "CPU profile of the remote (`run --remote --once`), the initial sync of",
+		"CPU profile of the server, the initial sync of", "CPU profile of the remote (`run --remote --once`), the push of",
+		"CPU profile of the server, the push of"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
+	}
+	if strings.Contains(string(report), "some profiles are missing") {
+		t.Errorf("report lacks some of the pipeline's profiles:\n%s", report)
 	}
 	if strings.Contains(string(report), "## Failures") {
 		t.Errorf("report has failures:\n%s", report)
@@ -86,12 +92,14 @@ func TestPlanShrinksWhatDoesNotFit(t *testing.T) {
 	}
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	b := &bench{cfg: cfg, versionSecs: 0.01, planDeadline: time.Now().Add(10 * time.Minute),
-		raw: map[int]rawResult{1_000_000: {secs: 20}, 10_000: {secs: 0.1}, 100_000: {secs: 1.5}}}
+		raw:  map[int]rawResult{1_000_000: {secs: 40}, 10_000: {secs: 0.1}, 100_000: {secs: 3}},
+		fair: map[int]rawResult{1_000_000: {secs: 20}, 10_000: {secs: 0.1}, 100_000: {secs: 1.5}}}
 	b.small = &pipelineResult{items: 10_000, pushLines: 10_000, idleWalls: []float64{0.05},
 		importRes: procResult{Wall: sec(1)}, syncRes: procResult{Wall: sec(2)}, verifySecs: 0.2,
 		putRes: procResult{Wall: sec(0.5)}, pushRes: procResult{Wall: sec(0.5)}}
 	p := b.makePlan()
-	// 1M items cost 200× the raw insert of 10k: about (1+2+0.2)×200×1.25 s = 800 s, more than the 570 s left.
+	// 1M items cost 200× the fair raw insert of 10k: about (1+2+0.2)×200×1.25 s = 800 s, more than the 570 s
+	// left.
 	if p.items >= 1_000_000 || p.items < 10_000 {
 		t.Errorf("items = %d, want reduced below 1,000,000", p.items)
 	}
@@ -115,5 +123,34 @@ func TestPlanShrinksWhatDoesNotFit(t *testing.T) {
 	// The history shrinks by its long log only, never below ten times the short one.
 	if p.histBig >= 10_000_000 || p.histBig < 10*cfg.histSmall {
 		t.Errorf("history's long log = %d rows, want reduced, and no shorter than %d", p.histBig, 10*cfg.histSmall)
+	}
+}
+
+// TestPlanKeepsTheFullSizesOnThisMachine gives the plan the small run and baselines 'make bench' measured on
+// this 2-core machine when quiet (BENCHMARKS.md at 52084af), with the time the steps before the plan took
+// there: the default budget must keep every full size, as the issue asks of 'make bench'. Judged by the
+// default cache's raw insert, by requests that never grow and by a hash timed in a busy moment, the plan
+// had cut four of them, although the whole ran in 862 s.
+func TestPlanKeepsTheFullSizesOnThisMachine(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	b := &bench{cfg: cfg, versionSecs: 0.033, hashSecs: 0.027, seqRaw: rawResult{secs: 4.1},
+		planDeadline: time.Now().Add(cfg.budget - 100*time.Second),
+		raw:          map[int]rawResult{1_000_000: {secs: 18.64}, 100_000: {secs: 0.88}, 10_000: {secs: 0.079}},
+		fair:         map[int]rawResult{1_000_000: {secs: 9.77}, 100_000: {secs: 0.76}, 10_000: {secs: 0.081}}}
+	b.small = &pipelineResult{items: 10_000, pushLines: 10_000, invoices: 100, idleWalls: []float64{0.148},
+		importRes: procResult{Wall: sec(0.52)}, syncRes: procResult{Wall: sec(0.87)}, verifySecs: 0.3,
+		putRes: procResult{Wall: sec(0.67)}, pushRes: procResult{Wall: sec(1.61)},
+		syncWire: wireStats{BytesDown: 500_122}, pushWire: wireStats{BytesUp: 862_659}}
+	p := b.makePlan()
+	if p.items != cfg.items || p.pushLines != cfg.pushLines || p.perSite != cfg.perSite || p.slowItems != cfg.slowItems ||
+		p.slowLines != cfg.slowLines || p.fleetSites != cfg.fleetSites || p.histBig != cfg.histBig {
+		t.Errorf("plan %+v: want the full sizes", p)
+	}
+	if p.estimate > (cfg.budget - 130*time.Second).Seconds() {
+		t.Errorf("estimate %.0f s, over the %v budget less what came before the plan", p.estimate, cfg.budget)
 	}
 }

@@ -83,6 +83,7 @@ type call struct {
 	stdin      io.Reader // nil: empty
 	stdinFile  string    // a file to feed as standard input instead
 	discardOut bool      // send stdout to /dev/null instead of capturing it (record put of a million rows)
+	profile    string    // a file for the CPU profile of the whole run (a profiling build; see profile.go)
 	args       []string
 }
 
@@ -95,6 +96,9 @@ func (e *exe) command(ctx context.Context, c call) (*exec.Cmd, *bytes.Buffer, *t
 	cmd.Env = append([]string(nil), e.env...)
 	if c.hardwareID != "" {
 		cmd.Env = append(cmd.Env, "MSUPPLY_HARDWARE_ID="+c.hardwareID)
+	}
+	if c.profile != "" {
+		cmd.Env = append(cmd.Env, profileRunEnv+"="+c.profile)
 	}
 	cleanup := func() {}
 	switch {

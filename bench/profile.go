@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,12 +18,23 @@ import (
 	"time"
 )
 
-// The server's CPU profile. 'serve' has no profiling option, and the benchmark adds none to the product:
-// instead it builds a second msupply-sync with one more file in package main, given to 'go build -overlay'
-// so that the tree is never touched. The file does nothing unless profileEnv names a directory; then
-// SIGUSR1 starts a CPU profile into DIR/N.pprof and SIGUSR2 ends it, each acknowledged by a marker file, so
-// that a profile covers exactly the window a target is measured in, and not the set-up before it.
-const profileEnv = "MSUPPLY_BENCH_CPU_PROFILE"
+// CPU profiles. The product has no profiling option, and the benchmark adds none to it: instead it builds a
+// second msupply-sync with one more file in package main, given to 'go build -overlay' so that the tree is
+// never touched. The file does nothing unless one of two variables is set:
+//   - profileEnv, naming a directory, for a server: SIGUSR1 starts a CPU profile into DIR/N.pprof and
+//     SIGUSR2 ends it, each acknowledged by a marker file, so that a profile covers exactly the window a
+//     target is measured in, and not the set-up before it;
+//   - profileRunEnv, naming a file, for a command that runs to its end (record put, run --remote --once):
+//     the profile covers the whole process. As main ends in os.Exit, which runs no deferred call, the
+//     overlay also gives main.go with that exit passed through benchProfiledExit, which ends the profile.
+const (
+	profileEnv    = "MSUPPLY_BENCH_CPU_PROFILE"
+	profileRunEnv = "MSUPPLY_BENCH_CPU_PROFILE_RUN"
+)
+
+// profiledExit is the call in main.go that the profiling build wraps; should main.go change, the profiling
+// build fails and the report says so, rather than profiling nothing.
+const profiledExit = "os.Exit(run())"
 
 const profileHook = `package main
 
@@ -37,7 +49,18 @@ import (
 	"syscall"
 )
 
+var benchRunProfile *os.File
+
 func init() {
+	if path := os.Getenv("` + profileRunEnv + `"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				benchRunProfile = f
+			} else {
+				f.Close()
+			}
+		}
+	}
 	dir := os.Getenv("` + profileEnv + `")
 	if dir == "" {
 		return
@@ -68,6 +91,15 @@ func init() {
 	}()
 }
 
+// benchProfiledExit ends the whole-run profile before the process exits with code.
+func benchProfiledExit(code int) int {
+	if benchRunProfile != nil {
+		pprof.StopCPUProfile()
+		benchRunProfile.Close()
+	}
+	return code
+}
+
 // marker says that a step is over, with its error if any.
 func marker(dir string, n int, step string, err error) {
 	msg := ""
@@ -88,7 +120,19 @@ func buildProfilingBinary(ctx context.Context, dir string) (string, error) {
 	if err := os.WriteFile(hook, []byte(profileHook), 0o644); err != nil {
 		return "", err
 	}
-	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {filepath.Join(root, "zz_bench_cpu_profile.go"): hook}})
+	mainGo, err := os.ReadFile(filepath.Join(root, "main.go"))
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Contains(mainGo, []byte(profiledExit)) {
+		return "", fmt.Errorf("main.go no longer calls %s, which the profiling build wraps: update bench/profile.go", profiledExit)
+	}
+	wrappedMain := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(wrappedMain, bytes.Replace(mainGo, []byte(profiledExit), []byte("os.Exit(benchProfiledExit(run()))"), 1), 0o644); err != nil {
+		return "", err
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {
+		filepath.Join(root, "zz_bench_cpu_profile.go"): hook, filepath.Join(root, "main.go"): wrappedMain}})
 	if err != nil {
 		return "", err
 	}
@@ -174,6 +218,8 @@ type profileLine struct {
 
 // cpuProfile is what the report says of one profile.
 type cpuProfile struct {
+	proc     string // whose it is; "" is the server
+	step     string // the pipeline's step it covers (import, sync or push); "" outside the pipeline
 	what     string // the window it covers
 	total    float64
 	duration string
@@ -366,7 +412,7 @@ func (p cpuProfile) lever() string {
 	}
 	var parts []string
 	if share := p.prepareShare(); share >= 0.1 {
-		parts = append(parts, fmt.Sprintf("%.0f%% of the server's CPU is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share))
+		parts = append(parts, fmt.Sprintf("%.0f%% of %s's CPU is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share, p.who()))
 	}
 	if own := p.ownByCum(); len(own) > 0 {
 		parts = append(parts, fmt.Sprintf("the product's own function with most time under it is `%s` (%.0f%%)", strings.TrimPrefix(own[0].name, "github.com/msupply-foundation/msupply-sync/"), own[0].cumPct))
@@ -379,7 +425,7 @@ var closure = regexp.MustCompile(`\.func\d+(\.\d+)*( \(inline\))?$`)
 // write puts the profile in the report: its ten hottest functions, the time by kind of work, and the
 // product's own functions that most time is spent under.
 func (p cpuProfile) write(w *strings.Builder) {
-	fmt.Fprintf(w, "CPU profile of the server, %s", p.what)
+	fmt.Fprintf(w, "CPU profile of %s, %s", p.who(), p.what)
 	if p.err != "" {
 		fmt.Fprintf(w, ": %s.\n\n", p.err)
 		return
@@ -411,6 +457,14 @@ func (p cpuProfile) write(w *strings.Builder) {
 		fmt.Fprintf(w, " SQLite preparing statements (parsing their SQL) has %.0f%% of the time under it.", 100*share)
 	}
 	fmt.Fprintf(w, "\n\n")
+}
+
+// who is the process the profile is of.
+func (p cpuProfile) who() string {
+	if p.proc == "" {
+		return "the server"
+	}
+	return p.proc
 }
 
 // dominant names the kind of work with most of the profile, for the list of targets.

@@ -121,12 +121,16 @@ func (b *bench) report() string {
 	if b.many != nil {
 		fmt.Fprintf(&w, "## Many sites\n\n")
 		for _, ph := range []struct {
-			name string
-			r    manyRun
-		}{{"one after another", b.many.seq}, {"at once", b.many.con}} {
+			name  string
+			sites int
+			r     manyRun
+		}{{"one after another", b.many.seqSites, b.many.seq}, {"at once", b.many.sites, b.many.con}} {
 			fmt.Fprintf(&w, "- %s: %d sites × %s items in %.2f s (per site: median %.2f s, slowest %.2f s), %.2f CPU s in all (remotes and server), other load %.1f CPUs; %d failed, %d said \"database is locked\" or timed out",
-				ph.name, b.many.sites, count(b.many.perSite), ph.r.total, median(ph.r.walls), slices.Max(append([]float64{0}, ph.r.walls...)),
+				ph.name, ph.sites, count(b.many.perSite), ph.r.total, median(ph.r.walls), slices.Max(append([]float64{0}, ph.r.walls...)),
 				ph.r.cpu, ph.r.others, ph.r.failed, ph.r.troubled)
+			if ph.sites < b.many.sites {
+				fmt.Fprintf(&w, "; %d sites one after another would take %.2f s and %.2f CPU s", b.many.sites, b.many.seqTotal(), b.many.seqCPU())
+			}
 			if len(ph.r.firstErrs) > 0 {
 				fmt.Fprintf(&w, "; first errors: %s", strings.Join(ph.r.firstErrs, " | "))
 			}
@@ -144,6 +148,17 @@ func (b *bench) report() string {
 	fmt.Fprintf(&w, "## Cost independent of history\n\n")
 	b.historyReport(&w)
 
+	if big := b.big; big != nil {
+		fmt.Fprintf(&w, "## Profiles\n\n")
+		fmt.Fprintf(&w, "CPU profiles of the full-size bulk import, initial sync and push, taken in a second build of the same code that profiles itself (see Notes); the timed rows above ran in it, so they include the profiler's cost, a few per cent. The profiles of the slow link, the thousand sites and the history scenario are in their sections.\n\n")
+		if big.profileNote != "" {
+			fmt.Fprintf(&w, "%s.\n\n", big.profileNote)
+		}
+		for _, p := range big.profiles {
+			p.write(&w)
+		}
+	}
+
 	fmt.Fprintf(&w, "## Levers beside the way before them\n\n")
 	b.leverReport(&w)
 
@@ -155,8 +170,9 @@ func (b *bench) report() string {
 		"Initial sync: `serve --central --listen 127.0.0.1:0 --addr-file` on the imported datafile; a new remote (`init --remote`, a site with one store) runs `run --remote --once` through a counting TCP proxy in the benchmark process, which forwards bytes untouched and spools them; they are parsed and compressed only after the run. Afterwards the item tables of both datafiles are compared with `record checksum`.",
 		"Idle cycle: five more `run --remote --once` with nothing to do; the median wall time minus the median `--version` time, and the most HTTP requests any of them made.",
 		"Push: the remote writes one invoice per 100 lines in its store (untimed), then the invoice lines (`record put invoice_line -`, reported without a target), then `run --remote --once` pushes them; the central's store data is compared with the remote's afterwards. The server's peak memory is reset (clear_refs) before the push so that its figure is the push's own.",
-		"Many sites: one central datafile with twice the sites (each with one store); half are initialised one after another, then the other half all at once, each phase against a freshly started server. A site fails if its process exits non-zero or its items differ from the central's; any mention of \"database is locked\" or a timeout on its standard error is counted too.",
+		"Many sites: one central datafile with the sites and a tenth as many again (at least three; each with one store); the tenth are initialised one after another, then the sites all at once, each phase against a freshly started server. The time the sites would take one after another is the tenth's time multiplied up: each waits for the one before, so their time per site is steady. A site fails if its process exits non-zero or its items differ from the central's; any mention of \"database is locked\" or a timeout on its standard error is counted too.",
 		"Slow link: a central datafile of its own is served through toxiproxy (in the benchmark process) with, in each direction, a latency toxic of half the round trip, a bandwidth toxic at the link rate (toxiproxy's KB is 1000 bytes, so 256 kbit/s is exactly 32 KB/s) and a limit_data toxic that drops the connection once it has carried the cut; the counting proxy sits between the remote and toxiproxy. A new remote runs the sync service, `run --remote --log-format json`, with the product's default settings; its time runs from its start to the log line that ends the cycle that initialised it (`sync cycle done`, initialised), after which `sync status` must say the initialisation is completed, the service is stopped with SIGTERM and the item tables are compared. The remote then writes invoices and invoice lines (untimed) and `run --remote --once` pushes them over the same link; the store data are compared afterwards. The cut is not scaled with -scale: at small sizes no connection may reach it. Bytes up a connection the link dropped count only up to the cut: toxiproxy buffers what the remote writes and discards what was beyond the cut. Toxiproxy's buffers absorb a request as fast as the remote writes it, so a request's wait is measured to the end of its answer, not to the end of its writing. Pages fetched twice are central_records requests at a cursor already answered in full; pushes sent twice are push bodies identical to one already answered in full.",
+		"Profiles: the product has no profiling option and the benchmark adds none to it. It builds a second `msupply-sync` from the same tree with one more file in package main, given to `go build -overlay` so that the tree is never touched: a server given its variable starts and stops a CPU profile on SIGUSR1 and SIGUSR2, and a command given the other profiles its whole run. The full-size bulk import, initial sync and push, the thousand sites and the larger change log run in that build; everything else runs in the plain one. Each profile is summarised with `go tool pprof -top`.",
 		"Sizes too large for the time budget (-budget) are reduced after the small run, which is extrapolated assuming each scenario keeps its ratio to the raw insert (measured at both sizes) plus a margin; a reduction is stated at the top and below.",
 	}, b.notes...)
 	for _, n := range notes {
@@ -181,11 +197,11 @@ func (b *bench) targets() []string {
 	} else {
 		if r, ok := b.rawRatio(big.importRes.Wall.Seconds(), big.items, big.items); ok {
 			out = append(out, fmt.Sprintf("Bulk import of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 2),
-				b.cpuRatio(big.importRes.CPU, 0, big.items, big.items)))
+				b.cpuRatio(big.importRes.CPU, 0, big.items, big.items))+big.profileSays("import", r > 2))
 		}
 		if r, ok := b.rawRatio(big.syncRes.Wall.Seconds(), big.items, big.items); ok {
 			out = append(out, fmt.Sprintf("Initial sync of %s: %s; by CPU time %s", label(big), ratioVerdict(r, 2.5)+b.todaysRatio(big.syncRes.Wall.Seconds(), big.items, big.items),
-				b.cpuRatio(big.syncRes.CPU, big.syncServerCPU, big.items, big.items)))
+				b.cpuRatio(big.syncRes.CPU, big.syncServerCPU, big.items, big.items))+big.profileSays("sync", r > 2.5))
 		}
 		if wall := big.syncRes.Wall.Seconds(); wall > 0 && big.translateSecs > 0 {
 			share := big.translateSecs / wall
@@ -201,14 +217,14 @@ func (b *bench) targets() []string {
 		}
 		if r, ok := b.rawRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines); ok {
 			out = append(out, fmt.Sprintf("Push of %s invoice lines (+ %s invoices): %s; by CPU time %s", count(big.pushLines), count(big.invoices),
-				ratioVerdict(r, 3)+b.todaysRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines), b.cpuRatio(big.pushRes.CPU, big.pushServerCPU, big.pushLines+big.invoices, big.pushLines)))
+				ratioVerdict(r, 3)+b.todaysRatio(big.pushRes.Wall.Seconds(), big.pushLines+big.invoices, big.pushLines), b.cpuRatio(big.pushRes.CPU, big.pushServerCPU, big.pushLines+big.invoices, big.pushLines))+big.profileSays("push", r > 3))
 		}
 	}
 	if m := b.many; m != nil && m.seq.total > 0 && m.con.total > 0 {
 		ok := m.con.ok()
-		s := fmt.Sprintf("%d sites initialising at once: %d of %d succeeded, %d locked or timed out (%s); %.2f s at once vs %.2f s one after another, %.2f× (%s); CPU %.1f s at once vs %.1f s; server peak RSS %s MB at once vs %s MB",
-			m.sites, m.sites-m.con.failed, m.sites, m.con.troubled, metText(ok), m.con.total, m.seq.total, m.con.total/m.seq.total,
-			metText(m.con.total <= m.seq.total), m.con.cpu, m.seq.cpu, mb(m.conServ), mb(m.seqServer))
+		s := fmt.Sprintf("%d sites initialising at once: %d of %d succeeded, %d locked or timed out (%s); %.2f s at once vs %.2f s one after another (%d sites' %.2f s × %d/%d), %.2f× (%s); CPU %.1f s at once vs %.1f s; server peak RSS %s MB at once vs %s MB",
+			m.sites, m.sites-m.con.failed, m.sites, m.con.troubled, metText(ok), m.con.total, m.seqTotal(), m.seqSites, m.seq.total, m.sites, m.seqSites,
+			m.con.total/m.seqTotal(), metText(m.con.total <= m.seqTotal()), m.con.cpu, m.seqCPU(), mb(m.conServ), mb(m.seqServer))
 		out = append(out, s)
 	} else {
 		out = append(out, "many sites: not measured (see Failures)")
@@ -224,6 +240,30 @@ func (b *bench) targets() []string {
 			count(b.plan.fleetSites), count(b.cfg.fleetSites), count(b.plan.histBig), count(b.cfg.histBig)))
 	}
 	return out
+}
+
+// profileSays, for a step of the pipeline, what each of its profiles spent the CPU on, and where a missed
+// target's next saving lies.
+func (p *pipelineResult) profileSays(step string, missed bool) string {
+	var parts []string
+	for _, prof := range p.profiles {
+		if prof.step != step {
+			continue
+		}
+		d := prof.dominant()
+		if d == "" {
+			continue
+		}
+		s := fmt.Sprintf("%s spent its CPU on %s", prof.who(), d)
+		if l := prof.lever(); missed && l != "" {
+			s += "; next lever: " + l
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ". Profiles: " + strings.Join(parts, ". ")
 }
 
 // cpuRatio compares the CPU time of a step (the process and the server) with the raw insert's for the same

@@ -107,13 +107,14 @@ func TestPlanShrinksTheSlowLink(t *testing.T) {
 	}
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	b := &bench{cfg: cfg, versionSecs: 0.01, planDeadline: time.Now().Add(10 * time.Minute),
-		raw: map[int]rawResult{1_000_000: {secs: 2}, 10_000: {secs: 0.02}, 100_000: {secs: 0.2}}}
-	// Fast enough locally that only the link does not fit: 50 bytes an item and 100 a pushed record make
-	// 10.5 MB, 330 s at 32,000 B/s, with 420 round trips of 0.3 s besides.
+		raw:  map[int]rawResult{1_000_000: {secs: 2}, 10_000: {secs: 0.02}, 100_000: {secs: 0.2}},
+		fair: map[int]rawResult{1_000_000: {secs: 2}, 10_000: {secs: 0.02}, 100_000: {secs: 0.2}}}
+	// Fast enough locally that only the link does not fit: 60 bytes an item and 100 a pushed record make
+	// 13 MB, 406 s at 32,000 B/s, with about 90 round trips of 0.6 s besides.
 	b.small = &pipelineResult{items: 10_000, pushLines: 10_000, invoices: 100, idleWalls: []float64{0.05},
 		importRes: procResult{Wall: sec(0.1)}, syncRes: procResult{Wall: sec(0.2)}, verifySecs: 0.02,
 		putRes: procResult{Wall: sec(0.05)}, pushRes: procResult{Wall: sec(0.05)},
-		syncWire: wireStats{BytesDown: 500_000}, pushWire: wireStats{BytesUp: 1_010_000}}
+		syncWire: wireStats{BytesDown: 600_000}, pushWire: wireStats{BytesUp: 1_010_000}}
 	full := margin * b.slowEstimate(slowItems, slowLines)
 	if full < 570 {
 		t.Fatalf("the slow link's estimate %.0f s should be over the 570 s left", full)
@@ -130,5 +131,25 @@ func TestPlanShrinksTheSlowLink(t *testing.T) {
 	}
 	if len(p.notes) != 1 || !strings.Contains(p.notes[0], "REDUCED: slow link at 200,000 items and 10,000 invoice lines") {
 		t.Errorf("notes = %q", p.notes)
+	}
+}
+
+func TestRequestsGrowUntilEachTakesItsFewSeconds(t *testing.T) {
+	// 500 records take 0.5 s: the requests grow by a quarter each (500, 625, ... ) until one takes 5 s, at
+	// 11 requests' worth (0.5 × 1.25^11 ≈ 5.8 s, 5,820 records); the rest go at that size.
+	first := 0.0
+	page := float64(slowPage)
+	for range 11 {
+		first += page
+		page *= 1.25
+	}
+	if got := slowRounds(first, 0.5); got != 11 {
+		t.Errorf("%.0f records in %v requests, want 11", first, got)
+	}
+	if got := slowRounds(first+10*page, 0.5); got != 21 {
+		t.Errorf("%.0f records in %v requests, want 21", first+10*page, got)
+	}
+	if got := slowRounds(0, 0.5); got != 0 {
+		t.Errorf("no records in %v requests, want none", got)
 	}
 }

@@ -621,18 +621,22 @@ func (b *bench) fleetEstimate(n int) float64 {
 		3*b.versionSecs + 5 // set-up processes
 }
 
-// measureHash times one argon2id hash as the product makes it (median of three): what provisioning pays
-// for each site.
+// measureHash times one argon2id hash as the product makes it (the quickest of five): what provisioning pays
+// for each site. The quickest, as a busy moment only ever adds: the median of three once said 90 ms on a
+// machine where provisioning 400 sites took 27 ms a site, and the thousand sites were planned at 1.6× what
+// they took.
 func measureHash() float64 {
-	var ts []float64
-	for range 3 {
+	best := 0.0
+	for i := range 5 {
 		t := time.Now()
 		if _, err := secret.Hash("bench"); err != nil {
 			return 0.05
 		}
-		ts = append(ts, time.Since(t).Seconds())
+		if d := time.Since(t).Seconds(); i == 0 || d < best {
+			best = d
+		}
 	}
-	return median(ts)
+	return best
 }
 
 // fleetRows adds the scenario's lines to the results table.
