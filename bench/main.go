@@ -23,7 +23,7 @@ import (
 )
 
 func main() {
-	if rawChild() {
+	if launchChild() || rawChild() {
 		return
 	}
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {

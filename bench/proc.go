@@ -122,22 +122,22 @@ func (e *exe) command(ctx context.Context, c call) (*exec.Cmd, *bytes.Buffer, *t
 	return cmd, out, errTail, cleanup, nil
 }
 
-// run runs the binary to completion and returns its wall time (start to exit) and peak RSS.
+// run runs the binary to completion and returns its wall time (start to exit), peak RSS and CPU time, as
+// the launcher measured them (see launch.go).
 func (e *exe) run(ctx context.Context, c call) (procResult, error) {
 	cmd, out, errTail, cleanup, err := e.command(ctx, c)
 	if err != nil {
 		return procResult{}, err
 	}
 	defer cleanup()
+	l, err := launch(cmd)
+	if err != nil {
+		return procResult{}, err
+	}
 	start := time.Now()
 	err = cmd.Run()
 	res := procResult{Wall: time.Since(start), Stdout: out.String(), Stderr: errTail.String()}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.MaxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-			res.CPU = tvSecs(ru.Utime) + tvSecs(ru.Stime)
-		}
-	}
+	l.read(&res)
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("%s: %w (%v)", strings.Join(c.args, " "), ctx.Err(), err)

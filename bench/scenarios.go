@@ -156,7 +156,7 @@ func (b *bench) runAll(ctx context.Context) {
 
 	// The slow link comes last: it waits on the link more than it works, and what it is given is bounded
 	// by its own deadline, which leaves the checksums and the report time before the hard one.
-	est := margin * b.slowEstimate(b.plan.slowItems, b.plan.slowLines)
+	est := slowMargin * b.slowEstimate(b.plan.slowItems, b.plan.slowLines)
 	deadline := time.Now().Add(time.Duration(max(2*est, 120) * float64(time.Second)))
 	if hard := b.hardDeadline.Add(-min(time.Minute, b.cfg.budget/10)); deadline.After(hard) {
 		deadline = hard

@@ -463,6 +463,10 @@ func (b *bench) runLogged(ctx context.Context, c call, logFile string, deadline 
 		return procResult{}, logCounts{}, err
 	}
 	defer cleanup()
+	l, err := launch(cmd)
+	if err != nil {
+		return procResult{}, logCounts{}, err
+	}
 	f, err := os.Create(logFile)
 	if err != nil {
 		return procResult{}, logCounts{}, err
@@ -514,10 +518,9 @@ func (b *bench) runLogged(ctx context.Context, c call, logFile string, deadline 
 		runErr = ctx.Err()
 	}
 	res := procResult{Wall: end.Sub(start), Stdout: out.String()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.MaxRSS = int64(ru.Maxrss) * 1024
-		res.CPU = tvSecs(ru.Utime) + tvSecs(ru.Stime)
-	}
+	// The service's time ends at the log line that says it initialised, not when it stopped.
+	l.read(&res)
+	res.Wall = end.Sub(start)
 	lw.mu.Lock()
 	counts := lw.counts
 	lw.mu.Unlock()

@@ -109,13 +109,13 @@ func TestPlanShrinksTheSlowLink(t *testing.T) {
 	b := &bench{cfg: cfg, versionSecs: 0.01, planDeadline: time.Now().Add(10 * time.Minute),
 		raw:  map[int]rawResult{1_000_000: {secs: 2}, 10_000: {secs: 0.02}, 100_000: {secs: 0.2}},
 		fair: map[int]rawResult{1_000_000: {secs: 2}, 10_000: {secs: 0.02}, 100_000: {secs: 0.2}}}
-	// Fast enough locally that only the link does not fit: 60 bytes an item and 100 a pushed record make
-	// 13 MB, 406 s at 32,000 B/s, with about 90 round trips of 0.6 s besides.
+	// Fast enough locally that only the link does not fit: 70 bytes an item and 100 a pushed record make
+	// 15 MB, 469 s at 32,000 B/s, with about 90 round trips of 0.6 s besides.
 	b.small = &pipelineResult{items: 10_000, pushLines: 10_000, invoices: 100, idleWalls: []float64{0.05},
 		importRes: procResult{Wall: sec(0.1)}, syncRes: procResult{Wall: sec(0.2)}, verifySecs: 0.02,
 		putRes: procResult{Wall: sec(0.05)}, pushRes: procResult{Wall: sec(0.05)},
-		syncWire: wireStats{BytesDown: 600_000}, pushWire: wireStats{BytesUp: 1_010_000}}
-	full := margin * b.slowEstimate(slowItems, slowLines)
+		syncWire: wireStats{BytesDown: 700_000}, pushWire: wireStats{BytesUp: 1_010_000}}
+	full := slowMargin * b.slowEstimate(slowItems, slowLines)
 	if full < 570 {
 		t.Fatalf("the slow link's estimate %.0f s should be over the 570 s left", full)
 	}
@@ -129,7 +129,7 @@ func TestPlanShrinksTheSlowLink(t *testing.T) {
 	if p.estimate > 570 {
 		t.Errorf("estimate %.0f s is over the time left", p.estimate)
 	}
-	if len(p.notes) != 1 || !strings.Contains(p.notes[0], "REDUCED: slow link at 200,000 items and 10,000 invoice lines") {
+	if len(p.notes) != 2 || !strings.HasPrefix(p.notes[0], "plan: the full sizes do not fit") || !strings.Contains(p.notes[1], "REDUCED: slow link at 200,000 items and 10,000 invoice lines") {
 		t.Errorf("notes = %q", p.notes)
 	}
 }
