@@ -78,8 +78,40 @@ func TestParsePprofTop(t *testing.T) {
 	if s := p.prepareShare(); !near(s, 0.3) {
 		t.Errorf("prepareShare = %v, want the outermost preparation's 30%%", s)
 	}
-	if l := p.lever(); !strings.Contains(l, "30% of the server's CPU is SQLite preparing statements") || !strings.Contains(l, "`syncengine.(*authenticator).authenticate` (87%)") {
+	if l := p.lever(); !strings.Contains(l, "30% of the server's CPU is SQLite preparing statements") || !strings.Contains(l, "under `syncengine.(*authenticator).authenticate` (87%)") {
 		t.Errorf("lever = %q", l)
+	}
+}
+
+// A command's profile has its dispatch and its transaction at the top of the product's functions; the lever
+// names the work under them.
+func TestLeverLooksBelowTheCommandLayer(t *testing.T) {
+	const own = "github.com/msupply-foundation/msupply-sync/"
+	_, total, lines, err := parsePprofTop(`Type: cpu
+Duration: 60s, Total samples = 50s (83.33%)
+Showing nodes accounting for 50s, 100% of 50s total
+      flat  flat%   sum%        cum   cum%
+       30s 60.00% 60.00%        30s 60.00%  modernc.org/sqlite/lib._sqlite3VdbeExec
+       20s 40.00%   100%        20s 40.00%  runtime.mallocgc
+         0     0%   100%      42.5s 85.00%  ` + own + `commands.(*Env).Run
+         0     0%   100%      42.5s 85.00%  ` + own + `commands.(*Env).runRecordPut
+         0     0%   100%      42.5s 85.00%  ` + own + `datafile.(*DB).withTx
+         0     0%   100%      42.5s 85.00%  ` + own + `datafile.(*DB).PutRecordsEach
+         0     0%   100%        40s 80.00%  ` + own + `datafile.(*DB).writeTable
+         0     0%   100%        40s 80.00%  ` + own + `main.run
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cpuProfile{proc: "`record put item -`", total: total, flat: lines}
+	l := p.lever()
+	if !strings.Contains(l, "under `datafile.(*DB).PutRecordsEach` (85%), `datafile.(*DB).writeTable` (80%)") {
+		t.Errorf("lever = %q", l)
+	}
+	for _, dispatch := range []string{"commands.", "withTx", "main.run"} {
+		if strings.Contains(l, dispatch) {
+			t.Errorf("lever names %s: %q", dispatch, l)
+		}
 	}
 }
 

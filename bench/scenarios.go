@@ -533,6 +533,18 @@ func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int
 	reqs := slices.Max(p.idleRequests)
 	work := p.idleWork()
 	idleOK := reqs <= 3 && work < 0.050
+	if prof != nil {
+		// An idle cycle is too short for a profile of its own (about ten samples): more of them, untimed, are
+		// profiled one by one and read together.
+		for i := range idleProfiled {
+			f := prof.file(fmt.Sprintf("idle-%d", i))
+			if _, err := x.run(ctx, call{datafile: remote, hardwareID: north.hardwareID, profile: f, args: []string{"run", "--remote", "--once"}}); err != nil {
+				return nil, fmt.Errorf("idle cycle, profiled: %w", err)
+			}
+			prof.idle = append(prof.idle, f)
+		}
+		px.collect() // their bytes are no step's
+	}
 	b.rows = append(b.rows, row{scenario: "idle cycle: run --remote --once with nothing to do (time beyond process start)",
 		records: items, secs: work, noRate: true, rss: mb(p.idleRSS), target: "≤ 3 requests, < 50 ms",
 		cpu: fmt.Sprintf("%.3f (server %.3f)", median(idleCPU), idleServerCPU), others: others,
@@ -612,8 +624,12 @@ func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int
 type pipelineProfiles struct {
 	base    string
 	srvPath map[string]string // the server's profile of each step
+	idle    []string          // the profiles of idle cycles
 	errs    []string
 }
+
+// idleProfiled is how many idle cycles are profiled: twenty give about 200 samples.
+const idleProfiled = 20
 
 func newPipelineProfiles(dir string) *pipelineProfiles {
 	return &pipelineProfiles{base: filepath.Join(dir, "profiles"), srvPath: map[string]string{}}
@@ -662,22 +678,34 @@ func (pp *pipelineProfiles) stopServer(srv *server, step string) {
 // read summarises the profiles taken, and says which could not be.
 func (pp *pipelineProfiles) read(ctx context.Context, items, lines, invoices int) ([]cpuProfile, string) {
 	var out []cpuProfile
-	for _, s := range []struct{ step, proc, path, what string }{
-		{"import", "`record put item -`", filepath.Join(pp.base, "import.pprof"), fmt.Sprintf("the bulk import of %s items (the whole process)", count(items))},
-		{"sync", "the remote (`run --remote --once`)", filepath.Join(pp.base, "sync.pprof"), fmt.Sprintf("the initial sync of %s items (the whole process)", count(items))},
-		{"sync", "", pp.srvPath["sync"], fmt.Sprintf("the initial sync of %s items", count(items))},
-		{"push", "the remote (`run --remote --once`)", filepath.Join(pp.base, "push.pprof"), fmt.Sprintf("the push of %s invoice lines and %s invoices (the whole process)", count(lines), count(invoices))},
-		{"push", "", pp.srvPath["push"], fmt.Sprintf("the push of %s invoice lines and %s invoices", count(lines), count(invoices))},
+	for _, s := range []struct {
+		step, proc string
+		paths      []string
+		what       string
+	}{
+		{"import", "`record put item -`", []string{filepath.Join(pp.base, "import.pprof")}, fmt.Sprintf("the bulk import of %s items (the whole process)", count(items))},
+		{"sync", "the remote (`run --remote --once`)", []string{filepath.Join(pp.base, "sync.pprof")}, fmt.Sprintf("the initial sync of %s items (the whole process)", count(items))},
+		{"sync", "", []string{pp.srvPath["sync"]}, fmt.Sprintf("the initial sync of %s items", count(items))},
+		{"idle", "the remote (`run --remote --once`)", pp.idle, fmt.Sprintf("%d idle cycles at %s items, read together (each whole process)", len(pp.idle), count(items))},
+		{"push", "the remote (`run --remote --once`)", []string{filepath.Join(pp.base, "push.pprof")}, fmt.Sprintf("the push of %s invoice lines and %s invoices (the whole process)", count(lines), count(invoices))},
+		{"push", "", []string{pp.srvPath["push"]}, fmt.Sprintf("the push of %s invoice lines and %s invoices", count(lines), count(invoices))},
 	} {
 		p := cpuProfile{proc: s.proc, step: s.step, what: s.what}
-		if s.path == "" {
+		if len(s.paths) == 0 || s.paths[0] == "" {
 			continue
 		}
-		if _, err := os.Stat(s.path); err != nil {
-			pp.errs = append(pp.errs, fmt.Sprintf("%s, %s: %v", p.who(), s.what, err))
+		missing := false
+		for _, path := range s.paths {
+			if _, err := os.Stat(path); err != nil {
+				pp.errs = append(pp.errs, fmt.Sprintf("%s, %s: %v", p.who(), s.what, err))
+				missing = true
+				break
+			}
+		}
+		if missing {
 			continue
 		}
-		p = readProfile(ctx, s.path, s.what)
+		p = readProfiles(ctx, s.what, s.paths...)
 		p.proc, p.step = s.proc, s.step
 		out = append(out, p)
 	}
