@@ -49,7 +49,7 @@ func TestSmoke(t *testing.T) {
 		"| function (top 10 by flat time) |", "By kind of work (flat time): ", "## Profiles",
 		"CPU profile of `record put item -`, the bulk import of", "CPU profile of the remote (`run --remote --once`), the initial sync of",
 		"CPU profile of the server, the initial sync of", "CPU profile of the remote (`run --remote --once`), the push of",
-		"CPU profile of the server, the push of", "CPU profile of the remote (`run --remote --once`), 20 idle cycles at"} {
+		"CPU profile of the server, the push of", "CPU profile of the remote (`run --remote --once`), 5 idle cycles at"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

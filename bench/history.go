@@ -170,7 +170,7 @@ func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyRe
 
 	// The two datafiles take turns, round by round, so that a change in the machine's other load falls on
 	// both alike.
-	b.logf("history: %d rounds of %d pages of each kind and %d idle cycles on each datafile", historyRounds, historyPages, historyIdles)
+	b.logf("history: %d rounds of %d pages of each kind and %d idle cycles on each datafile", b.repeats(historyRounds), historyPages, historyIdles)
 	big := dfs[1]
 	if big.profiled {
 		if err := big.srv.startProfile(); err != nil {
@@ -179,7 +179,7 @@ func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyRe
 	}
 	m := startMeter()
 	var serverCPU float64
-	for range historyRounds {
+	for range b.repeats(historyRounds) {
 		for _, d := range dfs {
 			if err := b.historyRound(ctx, d); err != nil {
 				return r, err
@@ -193,7 +193,7 @@ func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyRe
 	if big.profiled {
 		// The measurements alone leave the profile a few dozen samples: a burst of the requests of idle
 		// cycles gives it enough to say where the time goes.
-		burst, err := historyBurst(ctx, big, historyBurstFor)
+		burst, err := historyBurst(ctx, big, b.burstFor())
 		if err != nil {
 			return r, err
 		}
@@ -201,7 +201,7 @@ func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyRe
 			r.profileNote = "no profile: " + err.Error()
 		} else {
 			r.profile = readProfile(ctx, path, fmt.Sprintf("the measurements on the change log of %s rows (%d pages and %d idle cycles), then %s of the requests of idle cycles back to back from two clients (%d cycles: site, queued_records, central_records at the newest cursor and at %d before it)",
-				count(int(r.big.rows)), 2*historyRounds*historyPages, historyRounds*historyIdles, historyBurstFor, burst, historyFew))
+				count(int(r.big.rows)), 2*b.repeats(historyRounds)*historyPages, b.repeats(historyRounds)*historyIdles, b.burstFor(), burst, historyFew))
 		}
 	}
 	for _, d := range dfs {
@@ -215,6 +215,14 @@ func (b *bench) history(ctx context.Context, smallRows, bigRows int) (*historyRe
 
 // historyBurstFor is how long historyBurst keeps the server busy.
 const historyBurstFor = 3 * time.Second
+
+// burstFor is historyBurstFor at full scale, and a third of it in a scaled-down run.
+func (b *bench) burstFor() time.Duration {
+	if b.cfg.scale >= 1 {
+		return historyBurstFor
+	}
+	return historyBurstFor / 3
+}
 
 // historyBurst asks the server for what idle cycles ask, from two clients at once, for a while, and returns
 // how many cycles' requests it made.
@@ -425,7 +433,7 @@ func (b *bench) historyEstimate(smallRows, bigRows int) float64 {
 	}
 	rows := float64(smallRows + bigRows)
 	set := 2 * (6*b.versionSecs + 0.5 + float64(b.cfg.small)*perRecord)
-	measure := float64(historyRounds)*2*(2*historyPages*0.01+historyIdles*(b.versionSecs+0.1)) + historyBurstFor.Seconds()
+	measure := float64(b.repeats(historyRounds))*2*(2*historyPages*0.01+historyIdles*(b.versionSecs+0.1)) + b.burstFor().Seconds()
 	return 1.5*rows*perRow + (rows/historyMasterEvery+2*float64(b.cfg.small))*perRecord + set + measure
 }
 
@@ -483,7 +491,7 @@ func (b *bench) historyReport(w *strings.Builder) {
 	if r.measured() {
 		page, empty, idle := r.ratios()
 		fmt.Fprintf(w, "Ratios, %s rows ÷ %s rows (target ≤ %g): a page with %d records %.2f×, an empty page %.2f×, an idle cycle %.2f×. Each figure is the median of its samples, taken in %d rounds in which the two datafiles took turns (pages from the benchmark process through the product's client, idle cycles as `run --remote --once` processes), so that the other load (%.1f CPUs on average) fell on both alike. ",
-			count(int(r.big.rows)), count(int(r.small.rows)), historyTarget, historyFew, page, empty, idle, historyRounds, r.others)
+			count(int(r.big.rows)), count(int(r.small.rows)), historyTarget, historyFew, page, empty, idle, b.repeats(historyRounds), r.others)
 		div := func(a, b float64) float64 { return a / max(b, 1e-9) }
 		fmt.Fprintf(w, "By CPU time, which the other load changes less: the server's per page %.2f×, the idle cycle's remote process %.2f×, the server's per idle cycle %.2f×.\n\n",
 			div(r.big.serverCPU/float64(max(r.big.pages, 1)), r.small.serverCPU/float64(max(r.small.pages, 1))), div(median(r.big.idleCPU), median(r.small.idleCPU)),

@@ -152,11 +152,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if bin == "" {
 		b.logf("building msupply-sync")
 		before := describeCode(ctx)
-		if bin, err = buildBinary(ctx, b.dir); err != nil {
+		// The profiling build is made from the same tree, beside the plain one: most of each is linking,
+		// which the two cores do side by side.
+		profBuilt := make(chan struct{})
+		go func() {
+			defer close(profBuilt)
+			b.buildProfiling(ctx)
+		}()
+		bin, err = buildBinary(ctx, b.dir)
+		<-profBuilt
+		if err != nil {
 			return err
 		}
-		// The profiling build is made from the same tree, right after the plain one.
-		b.buildProfiling(ctx)
 		// Someone may be editing while it builds: say so rather than name a tree that was not built.
 		if b.machine.Code = describeCode(ctx); b.machine.Code != before {
 			b.machine.Code = before + "; the working tree changed during the build, now " + b.machine.Code

@@ -394,6 +394,20 @@ func (p cpuProfile) ownByCum() []profileLine {
 	return own
 }
 
+// argon2Share is the share of the profile (0 to 1) in argon2id's own functions.
+func (p cpuProfile) argon2Share() float64 {
+	if p.total <= 0 {
+		return 0
+	}
+	secs := 0.0
+	for _, l := range p.flat {
+		if strings.HasPrefix(l.name, "golang.org/x/crypto/argon2.") {
+			secs += l.flat
+		}
+	}
+	return secs / p.total
+}
+
 // prepareShare is the share of the profile (0 to 1) under SQLite's preparation of statements, which parses
 // their SQL: what a statement prepared once and kept would not pay again.
 func (p cpuProfile) prepareShare() float64 {
@@ -417,6 +431,13 @@ func (p cpuProfile) lever() string {
 		return ""
 	}
 	var parts []string
+	if share := p.argon2Share(); share >= 0.3 {
+		if p.proc == "" {
+			parts = append(parts, fmt.Sprintf("%.0f%% of the server's CPU is argon2id, checking sites' passwords (`syncengine.(*authenticator).authenticate`); its work runs in goroutines of its own, so no caller of it is on the profile's stacks", 100*share))
+		} else {
+			parts = append(parts, fmt.Sprintf("%.0f%% of %s's CPU is argon2id, the check of the datafile's authorisation code (`datafile.(*DB).CheckAuthCode`) that every command makes once; its work runs in goroutines of its own, so no caller of it is on the profile's stacks", 100*share, p.who()))
+		}
+	}
 	if share := p.prepareShare(); share >= 0.1 {
 		parts = append(parts, fmt.Sprintf("%.0f%% of %s's CPU is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share, p.who()))
 	}

@@ -83,6 +83,30 @@ func TestParsePprofTop(t *testing.T) {
 	}
 }
 
+// argon2id runs in goroutines of its own, so the profile cannot show who asked for it: the lever says.
+func TestLeverNamesTheArgon2Check(t *testing.T) {
+	_, total, lines, err := parsePprofTop(`Type: cpu
+Duration: 600ms, Total samples = 500ms (83.33%)
+Showing nodes accounting for 500ms, 100% of 500ms total
+      flat  flat%   sum%        cum   cum%
+     300ms 60.00% 60.00%      300ms 60.00%  golang.org/x/crypto/argon2.xorBlocksSSE2
+     100ms 20.00% 80.00%      100ms 20.00%  golang.org/x/crypto/argon2.mixBlocksSSE2
+     100ms 20.00%   100%      100ms 20.00%  internal/runtime/syscall/linux.Syscall6
+         0     0%   100%      400ms 80.00%  golang.org/x/crypto/argon2.processBlocks.func1
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := cpuProfile{proc: "the remote", total: total, flat: lines}
+	if l := remote.lever(); !strings.Contains(l, "80% of the remote's CPU is argon2id, the check of the datafile's authorisation code") {
+		t.Errorf("remote's lever = %q", l)
+	}
+	server := cpuProfile{total: total, flat: lines}
+	if l := server.lever(); !strings.Contains(l, "80% of the server's CPU is argon2id, checking sites' passwords") {
+		t.Errorf("server's lever = %q", l)
+	}
+}
+
 // A command's profile has its dispatch and its transaction at the top of the product's functions; the lever
 // names the work under them.
 func TestLeverLooksBelowTheCommandLayer(t *testing.T) {

@@ -536,7 +536,7 @@ func (b *bench) pipeline(ctx context.Context, label string, items, pushLines int
 	if prof != nil {
 		// An idle cycle is too short for a profile of its own (about ten samples): more of them, untimed, are
 		// profiled one by one and read together.
-		for i := range idleProfiled {
+		for i := range b.repeats(idleProfiled) {
 			f := prof.file(fmt.Sprintf("idle-%d", i))
 			if _, err := x.run(ctx, call{datafile: remote, hardwareID: north.hardwareID, profile: f, args: []string{"run", "--remote", "--once"}}); err != nil {
 				return nil, fmt.Errorf("idle cycle, profiled: %w", err)
@@ -630,6 +630,15 @@ type pipelineProfiles struct {
 
 // idleProfiled is how many idle cycles are profiled: twenty give about 200 samples.
 const idleProfiled = 20
+
+// repeats is how many times a measurement is repeated for its statistics: full at full scale, and a quarter
+// (at least two) in a scaled-down run, which checks the harness rather than measures.
+func (b *bench) repeats(full int) int {
+	if b.cfg.scale >= 1 {
+		return full
+	}
+	return max(2, full/4)
+}
 
 func newPipelineProfiles(dir string) *pipelineProfiles {
 	return &pipelineProfiles{base: filepath.Join(dir, "profiles"), srvPath: map[string]string{}}
