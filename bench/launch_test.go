@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,5 +69,24 @@ func TestLauncherPassesOnTheExitAndTheSignals(t *testing.T) {
 	}
 	if res.MaxRSS <= 0 {
 		t.Errorf("no usage read from the launcher of a signalled command")
+	}
+}
+
+// Sync is measured as its service runs it, without the authorisation code; other commands are given it.
+func TestSyncRunsWithoutTheAuthorisationCode(t *testing.T) {
+	e := newExe("/bin/true")
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{[]string{"run", "--remote", "--once"}, false}, {[]string{"record", "put", "item", "-"}, true}} {
+		cmd, _, _, cleanup, err := e.command(context.Background(), call{datafile: "x.db", args: c.args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cleanup()
+		has := slices.Contains(cmd.Env, "MSUPPLY_AUTH_CODE="+authCode)
+		if has != c.want {
+			t.Errorf("%v: given the authorisation code %v, want %v", c.args, has, c.want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,11 @@ func (e *exe) command(ctx context.Context, c call) (*exec.Cmd, *bytes.Buffer, *t
 	}
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Env = append([]string(nil), e.env...)
+	if len(c.args) > 0 && c.args[0] == "run" {
+		// Sync runs as its service does, without the authorisation code, which it does not need: given
+		// one, a command checks it with argon2id, most of an idle cycle's work.
+		cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "MSUPPLY_AUTH_CODE=") })
+	}
 	if c.hardwareID != "" {
 		cmd.Env = append(cmd.Env, "MSUPPLY_HARDWARE_ID="+c.hardwareID)
 	}
