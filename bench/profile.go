@@ -435,11 +435,11 @@ func (p cpuProfile) lever() string {
 		if p.proc == "" {
 			parts = append(parts, fmt.Sprintf("%.0f%% of the server's CPU is argon2id, checking sites' passwords (`syncengine.(*authenticator).authenticate`); its work runs in goroutines of its own, so no caller of it is on the profile's stacks", 100*share))
 		} else {
-			parts = append(parts, fmt.Sprintf("%.0f%% of %s's CPU is argon2id, the check of the datafile's authorisation code (`datafile.(*DB).CheckAuthCode`) that every command makes once; its work runs in goroutines of its own, so no caller of it is on the profile's stacks", 100*share, p.who()))
+			parts = append(parts, fmt.Sprintf("%.0f%% of the CPU of %s is argon2id, the check of the datafile's authorisation code (`datafile.(*DB).CheckAuthCode`) that a command given the code makes once; its work runs in goroutines of its own, so no caller of it is on the profile's stacks", 100*share, p.who()))
 		}
 	}
 	if share := p.prepareShare(); share >= 0.1 {
-		parts = append(parts, fmt.Sprintf("%.0f%% of %s's CPU is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share, p.who()))
+		parts = append(parts, fmt.Sprintf("%.0f%% of the CPU of %s is SQLite preparing statements (parsing their SQL), which statements prepared once and kept would not pay again", 100*share, p.who()))
 	}
 	if work := p.workByCum(); len(work) > 0 {
 		var names []string

@@ -78,7 +78,7 @@ func TestParsePprofTop(t *testing.T) {
 	if s := p.prepareShare(); !near(s, 0.3) {
 		t.Errorf("prepareShare = %v, want the outermost preparation's 30%%", s)
 	}
-	if l := p.lever(); !strings.Contains(l, "30% of the server's CPU is SQLite preparing statements") || !strings.Contains(l, "under `syncengine.(*authenticator).authenticate` (87%)") {
+	if l := p.lever(); !strings.Contains(l, "30% of the CPU of the server is SQLite preparing statements") || !strings.Contains(l, "under `syncengine.(*authenticator).authenticate` (87%)") {
 		t.Errorf("lever = %q", l)
 	}
 }
@@ -98,7 +98,7 @@ Showing nodes accounting for 500ms, 100% of 500ms total
 		t.Fatal(err)
 	}
 	remote := cpuProfile{proc: "the remote", total: total, flat: lines}
-	if l := remote.lever(); !strings.Contains(l, "80% of the remote's CPU is argon2id, the check of the datafile's authorisation code") {
+	if l := remote.lever(); !strings.Contains(l, "80% of the CPU of the remote is argon2id, the check of the datafile's authorisation code") {
 		t.Errorf("remote's lever = %q", l)
 	}
 	server := cpuProfile{total: total, flat: lines}
