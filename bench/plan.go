@@ -77,14 +77,16 @@ func (b *bench) makePlan() plan {
 		total += est[i]
 		each = append(each, fmt.Sprintf("%s %.0f s", names[i], est[i]))
 	}
+	verdict := "do not fit"
+	if total <= left {
+		verdict = "fit"
+	}
+	p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes %s the time budget: estimated %.0f s (%s) from the %s-item run with a %.2f× margin (%.2f× for the slow link), %.0f s left",
+		verdict, total, strings.Join(each, ", "), count(s.items), margin, slowMargin, left))
 	if total <= left {
 		p.estimate = total
-		p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes fit the time budget: estimated %.0f s (%s) from the %s-item run with a %.2f× margin (%.2f× for the slow link), %.0f s left",
-			total, strings.Join(each, ", "), count(s.items), margin, slowMargin, left))
 		return p
 	}
-	p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes do not fit the time budget: estimated %.0f s (%s) from the %s-item run with a %.2f× margin (%.2f× for the slow link), %.0f s left",
-		total, strings.Join(each, ", "), count(s.items), margin, slowMargin, left))
 	// Scenarios under their share keep their size; the time they leave is shared among the others.
 	alloc := make([]float64, len(est))
 	remaining, overShares := left, 0.0

@@ -219,7 +219,7 @@ type profileLine struct {
 // cpuProfile is what the report says of one profile.
 type cpuProfile struct {
 	proc     string // whose it is; "" is the server
-	step     string // the pipeline's step it covers (import, sync or push); "" outside the pipeline
+	step     string // the pipeline's step it covers (import, sync, idle or push); "" outside the pipeline
 	what     string // the window it covers
 	total    float64
 	duration string
