@@ -174,6 +174,9 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 			return err
 		}
 	}
+	if err := queueGoneShipmentsOfReceipts(ctx, tx, st); err != nil {
+		return err
+	}
 	// The site may still hold changes of its own that central holds for an administrator, made after the
 	// store was forced away from it: it is sent central's state of those records (their delete, when central
 	// has none), so that the site and central agree; the changes stay parked on central.
@@ -193,6 +196,22 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 		}
 	}
 	return nil
+}
+
+// queueGoneShipmentsOfReceipts queues, after a store's receipts, the deletes of the shipments they were made
+// from that central has seen deleted. The shipment's own delete, queued for the store's site when it
+// came, was dropped with the rest of the store's queue just now; a site that takes the store's data afresh
+// (it initialises, or the store arrives) never holds the shipment, and would otherwise keep a new receipt
+// of goods that are not coming. The site deletes such a receipt as its own change, as it does when the
+// shipment's delete reaches it in the usual way.
+func queueGoneShipmentsOfReceipts(ctx context.Context, tx *sql.Tx, st Store) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
+		SELECT DISTINCT ?, 'invoice', si.linked_invoice_id, si.store_id, 'delete' FROM invoice si
+		WHERE si.store_id = ? AND si.type = 'supplier_invoice'
+			AND si.linked_invoice_id IN (SELECT id FROM transfer_gone)
+			AND NOT EXISTS (SELECT 1 FROM invoice ci WHERE ci.id = si.linked_invoice_id)
+		ORDER BY si.linked_invoice_id`, st.SiteID, st.ID)
+	return err
 }
 
 // queueStoreJoins queues a store's joins for the site it has moved to: only the site a store is on gets

@@ -362,6 +362,35 @@ func TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite(t *testing.T) {
 	}
 }
 
+// TestSiteInitialisingIsSentTheDeleteOfAGoneShipment: a site that initialises takes its stores' data
+// afresh, and its queue with it; a new receipt of a shipment deleted meanwhile is followed by the
+// shipment's delete, which the site would otherwise never see, and which tells it to delete the receipt.
+func TestSiteInitialisingIsSentTheDeleteOfAGoneShipment(t *testing.T) {
+	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
+	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
+		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
+			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
+	if err != nil || len(pushed.Rejections)+len(pushed.Parked) != 0 {
+		t.Fatalf("North's receipt: %+v %v", pushed, err)
+	}
+	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-2", "store_id": warehouse.ID, "name_id": clinic.NameID,
+		"type": "customer_invoice", "status": "confirmed"}))
+	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.InitialiseSite(ctx, north.ID); err != nil {
+		t.Fatal(err)
+	}
+	receipt := queryInt(t, db, `SELECT coalesce(max(id), 0) FROM sync_queue WHERE site_id = ? AND record_id = 'si-1'`, north.ID)
+	gone := queryInt(t, db, `SELECT coalesce(max(id), 0) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1' AND action = 'delete'`, north.ID)
+	if receipt == 0 || gone <= receipt {
+		t.Errorf("North initialising: the receipt is queued at %d and the delete of its shipment at %d, want the delete after the receipt", receipt, gone)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND action = 'delete'`, north.ID); n != 1 {
+		t.Errorf("North initialising is sent %d deletes, want only the gone shipment's", n)
+	}
+}
+
 // TestTransferDeleteReachesTheSitesItsStoresLeft: a site a store has left may still hold a copy of a
 // transfer made out to it; the transfer's delete goes there too.
 func TestTransferDeleteReachesTheSitesItsStoresLeft(t *testing.T) {
