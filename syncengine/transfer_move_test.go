@@ -70,6 +70,37 @@ func TestDeleteOfAShipmentNeverHeldTakesItsReceipt(t *testing.T) {
 	sameChecksums(t, "the store on East", checksum(t, n.central, to.ID), checksum(t, east.db, to.ID), "invoice", "invoice_line")
 }
 
+// TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment: South starts again from a new datafile after North
+// deleted the shipment South had made a new receipt of. Central hands South its store's data afresh, the
+// receipt among it but not the shipment; the shipment's delete, queued for South before, must follow, or
+// South would keep a receipt of goods that never left, and central with it.
+func TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment(t *testing.T) {
+	ctx := context.Background()
+	n, north, _, to := northShipsToSouth(t)
+	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
+	if err != nil || len(receipts) != 1 {
+		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
+	}
+	si := receipts[0].ID()
+	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
+		t.Fatal(err)
+	}
+	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	north.sync(t)
+	south := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
+	south.sync(t) // initialises: the store's data, then the shipment's delete
+	if _, err := south.db.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("South, started afresh, keeps the new receipt of a shipment deleted before it started")
+	}
+	south.sync(t)
+	if _, err := n.central.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
+	}
+	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, south.db, to.ID), "invoice", "invoice_line")
+}
+
 // northShipsToSouth sets up a shipment ci-1 with one line from North's store to South's, received by South
 // (a new receipt, on central too).
 func northShipsToSouth(t *testing.T) (n *testNet, north, south *testRemote, to datafile.Store) {
