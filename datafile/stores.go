@@ -134,8 +134,11 @@ func (db *DB) AddStore(ctx context.Context, code, name, siteRef string) (Store, 
 }
 
 // requeueStore replaces whatever was queued for a store with all of its data, for the site it is now on.
+// The deletes queued for that site stay: what is requeued holds only records that exist, and a delete
+// dropped here would never be sent again. The site may hold the record (it syncs on with its datafile), or
+// may need to know that a shipment is gone (a receipt of it made elsewhere comes with the store).
 func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE store_id = ?`, st.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sync_queue WHERE store_id = ? AND NOT (site_id = ? AND action = 'delete')`, st.ID, st.SiteID); err != nil {
 		return err
 	}
 	// The store's transfers are also copies on the sites of the stores they are made out to: dropped with

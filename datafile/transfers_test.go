@@ -391,6 +391,32 @@ func TestSiteInitialisingIsSentTheDeleteOfAGoneShipment(t *testing.T) {
 	}
 }
 
+// TestStoreDataQueuedAgainKeepsTheSitesDeletes: queueing a site's store data again (it initialises, or an
+// administrator generates it) queues the records that exist; the deletes already queued for the site stay,
+// or a site that syncs on with its datafile would keep a shipment deleted since, and its new receipt.
+func TestStoreDataQueuedAgainKeepsTheSitesDeletes(t *testing.T) {
+	for _, how := range []string{"initialise", "generate"} {
+		t.Run(how, func(t *testing.T) {
+			ctx, db, north, _, _ := warehouseShipsToNorth(t)
+			if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if how == "initialise" {
+				_, err = db.InitialiseSite(ctx, north.ID)
+			} else {
+				_, err = db.GenerateForSites(ctx, north.ID, false)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1' AND action = 'delete'`, north.ID); n != 1 {
+				t.Errorf("North is sent the shipment's delete %d times once its store data is queued again, want once", n)
+			}
+		})
+	}
+}
+
 // TestTransferDeleteReachesTheSitesItsStoresLeft: a site a store has left may still hold a copy of a
 // transfer made out to it; the transfer's delete goes there too.
 func TestTransferDeleteReachesTheSitesItsStoresLeft(t *testing.T) {
