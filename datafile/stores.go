@@ -202,11 +202,10 @@ func requeueStore(ctx context.Context, tx *sql.Tx, st Store) error {
 }
 
 // queueGoneShipmentsOfReceipts queues, after a store's receipts, the deletes of the shipments they were made
-// from that central has seen deleted. The shipment's own delete, queued for the store's site when it
-// came, was dropped with the rest of the store's queue just now; a site that takes the store's data afresh
-// (it initialises, or the store arrives) never holds the shipment, and would otherwise keep a new receipt
-// of goods that are not coming. The site deletes such a receipt as its own change, as it does when the
-// shipment's delete reaches it in the usual way.
+// from that central has seen deleted. The site may have taken the shipment's delete already, and deleted
+// its receipt, and then lost its datafile before it pushed that: started afresh, it is handed the receipt
+// again by central, which still holds it, and would keep a receipt of goods that are not coming. The
+// delete makes the site delete the receipt as its own change, as it did the first time.
 func queueGoneShipmentsOfReceipts(ctx context.Context, tx *sql.Tx, st Store) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sync_queue (site_id, table_name, record_id, store_id, action)
 		SELECT DISTINCT ?, 'invoice', si.linked_invoice_id, si.store_id, 'delete' FROM invoice si

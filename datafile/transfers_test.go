@@ -362,9 +362,9 @@ func TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite(t *testing.T) {
 	}
 }
 
-// TestSiteInitialisingIsSentTheDeleteOfAGoneShipment: a site that initialises takes its stores' data
-// afresh, and its queue with it; a new receipt of a shipment deleted meanwhile is followed by the
-// shipment's delete, which the site would otherwise never see, and which tells it to delete the receipt.
+// TestSiteInitialisingIsSentTheDeleteOfAGoneShipment: a site took the delete of a shipment, and then
+// starts afresh from a new datafile before it pushed the delete of its receipt. Central hands it the
+// receipt again, and the shipment's delete after it, which tells the site to delete the receipt again.
 func TestSiteInitialisingIsSentTheDeleteOfAGoneShipment(t *testing.T) {
 	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
 	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
@@ -376,6 +376,10 @@ func TestSiteInitialisingIsSentTheDeleteOfAGoneShipment(t *testing.T) {
 	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-2", "store_id": warehouse.ID, "name_id": clinic.NameID,
 		"type": "customer_invoice", "status": "confirmed"}))
 	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	taken := queryInt(t, db, `SELECT id FROM sync_queue WHERE site_id = ? AND record_id = 'ci-1'`, north.ID)
+	if _, err := db.Acknowledge(ctx, north.ID, []string{fmt.Sprint(taken)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.InitialiseSite(ctx, north.ID); err != nil {

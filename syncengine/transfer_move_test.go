@@ -101,6 +101,45 @@ func TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment(t *testing.T) {
 	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, south.db, to.ID), "invoice", "invoice_line")
 }
 
+// TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain: South takes the delete of a shipment and
+// deletes its new receipt, then loses its datafile before it pushes that. Started afresh, it is handed the
+// receipt again by central, and with it the shipment's delete once more.
+func TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain(t *testing.T) {
+	ctx := context.Background()
+	n, north, south, to := northShipsToSouth(t)
+	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
+	if err != nil || len(receipts) != 1 {
+		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
+	}
+	si := receipts[0].ID()
+	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
+		t.Fatal(err)
+	}
+	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	north.sync(t)
+	if _, err := south.remote.Cycle(ctx, false); err != nil { // takes the delete, pushes nothing
+		t.Fatal(err)
+	}
+	if _, err := south.db.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("South keeps its new receipt after the shipment's delete")
+	}
+	if _, err := n.central.GetRecord(ctx, "invoice", si); err != nil {
+		t.Fatalf("central lost the receipt before South pushed its delete: %v", err)
+	}
+	afresh := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
+	afresh.sync(t)
+	if _, err := afresh.db.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("South, started afresh, keeps the new receipt central handed it again")
+	}
+	afresh.sync(t)
+	if _, err := n.central.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
+	}
+	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, afresh.db, to.ID), "invoice", "invoice_line")
+}
+
 // northShipsToSouth sets up a shipment ci-1 with one line from North's store to South's, received by South
 // (a new receipt, on central too).
 func northShipsToSouth(t *testing.T) (n *testNet, north, south *testRemote, to datafile.Store) {
