@@ -15,17 +15,7 @@ import (
 func TestReceiptComesToTheSiteThatDeletedItsShipment(t *testing.T) {
 	ctx := context.Background()
 	n, north, _, to := northShipsToSouth(t)
-	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
-	if err != nil || len(receipts) != 1 {
-		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
-	}
-	si := receipts[0].ID()
-	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
-		t.Fatal(err)
-	}
-	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
-		t.Fatal(err)
-	}
+	si := southsReceiptDeletedOnNorth(t, n, north)
 	if _, _, err := n.central.MoveStore(ctx, "South-store", "North", true); err != nil {
 		t.Fatal(err)
 	}
@@ -77,17 +67,7 @@ func TestDeleteOfAShipmentNeverHeldTakesItsReceipt(t *testing.T) {
 func TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment(t *testing.T) {
 	ctx := context.Background()
 	n, north, _, to := northShipsToSouth(t)
-	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
-	if err != nil || len(receipts) != 1 {
-		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
-	}
-	si := receipts[0].ID()
-	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
-		t.Fatal(err)
-	}
-	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
-		t.Fatal(err)
-	}
+	si := southsReceiptDeletedOnNorth(t, n, north)
 	north.sync(t)
 	south := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
 	south.sync(t) // initialises: the store's data, then the shipment's delete
@@ -107,17 +87,7 @@ func TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment(t *testing.T) {
 func TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain(t *testing.T) {
 	ctx := context.Background()
 	n, north, south, to := northShipsToSouth(t)
-	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
-	if err != nil || len(receipts) != 1 {
-		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
-	}
-	si := receipts[0].ID()
-	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
-		t.Fatal(err)
-	}
-	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
-		t.Fatal(err)
-	}
+	si := southsReceiptDeletedOnNorth(t, n, north)
 	north.sync(t)
 	if _, err := south.remote.Cycle(ctx, false); err != nil { // takes the delete, pushes nothing
 		t.Fatal(err)
@@ -138,6 +108,24 @@ func TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain(t *testing.T) {
 		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
 	}
 	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, afresh.db, to.ID), "invoice", "invoice_line")
+}
+
+// southsReceiptDeletedOnNorth returns the id of South's receipt of ci-1, which central holds, once North has
+// deleted the shipment (not synced yet).
+func southsReceiptDeletedOnNorth(t *testing.T, n *testNet, north *testRemote) string {
+	t.Helper()
+	ctx := context.Background()
+	receipts, err := n.central.ListRecords(ctx, "invoice", []datafile.Condition{{Field: "linked_invoice_id", Value: "ci-1"}})
+	if err != nil || len(receipts) != 1 {
+		t.Fatalf("central holds %d receipts of the shipment (%v), want South's", len(receipts), err)
+	}
+	if err := north.db.DeleteRecord(ctx, "invoice_line", "ci-1-line"); err != nil {
+		t.Fatal(err)
+	}
+	if err := north.db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
+		t.Fatal(err)
+	}
+	return receipts[0].ID()
 }
 
 // northShipsToSouth sets up a shipment ci-1 with one line from North's store to South's, received by South
