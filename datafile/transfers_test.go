@@ -339,12 +339,7 @@ func TestCentralRefusesATransferCopyPushedBack(t *testing.T) {
 // shipment's delete there, and the site deletes its own receipt.
 func TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite(t *testing.T) {
 	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
-	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
-		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
-			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
-	if err != nil || len(pushed.Rejections)+len(pushed.Parked) != 0 {
-		t.Fatalf("North's receipt: %+v %v", pushed, err)
-	}
+	northPushesItsReceipt(t, db, north, warehouse, clinic)
 	if v := queryValue(t, db, `SELECT linked_invoice_id FROM invoice WHERE id = 'ci-1'`); v != "si-1" {
 		t.Fatalf("the shipment links %v, want North's receipt", v)
 	}
@@ -367,12 +362,8 @@ func TestShipmentDeletedOnCentralLeavesARemoteReceiptToItsSite(t *testing.T) {
 // receipt again, and the shipment's delete after it, which tells the site to delete the receipt again.
 func TestSiteInitialisingIsSentTheDeleteOfAGoneShipment(t *testing.T) {
 	ctx, db, north, warehouse, clinic := warehouseShipsToNorth(t)
-	pushed, err := db.ReceivePush(ctx, north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
-		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
-			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
-	if err != nil || len(pushed.Rejections)+len(pushed.Parked) != 0 {
-		t.Fatalf("North's receipt: %+v %v", pushed, err)
-	}
+	northPushesItsReceipt(t, db, north, warehouse, clinic)
+	// A shipment still there: it is not one of the deletes.
 	mustPut(t, db, "invoice", obj(t, map[string]any{"id": "ci-2", "store_id": warehouse.ID, "name_id": clinic.NameID,
 		"type": "customer_invoice", "status": "confirmed"}))
 	if err := db.DeleteRecord(ctx, "invoice", "ci-1"); err != nil {
@@ -458,6 +449,17 @@ func TestStoreMoveKeepsCopiesQueued(t *testing.T) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM sync_queue WHERE site_id = ? AND record_id = 'inv-own'`, north.ID); n != 0 {
 		t.Errorf("WH's own invoice stays queued for North after WH left it")
+	}
+}
+
+// northPushesItsReceipt has North push si-1, the new receipt it made of ci-1 in the clinic, and central take it.
+func northPushesItsReceipt(t *testing.T, db *datafile.DB, north datafile.Site, warehouse, clinic datafile.Store) {
+	t.Helper()
+	pushed, err := db.ReceivePush(context.Background(), north.ID, []datafile.InRecord{{SyncOutID: "n:1", Table: "invoice", RecordID: "si-1", Action: "insert",
+		Data: []byte(fmt.Sprintf(`{"id":"si-1","store_id":%q,"name_id":%q,"type":"supplier_invoice","status":"new","linked_invoice_id":"ci-1","created_at":%q}`,
+			clinic.ID, warehouse.NameID, testCreatedAt))}}, 0, nil)
+	if err != nil || len(pushed.Rejections)+len(pushed.Parked) != 0 {
+		t.Fatalf("North's receipt: %+v %v", pushed, err)
 	}
 }
 

@@ -65,20 +65,10 @@ func TestDeleteOfAShipmentNeverHeldTakesItsReceipt(t *testing.T) {
 // receipt among it but not the shipment; the shipment's delete, queued for South before, must follow, or
 // South would keep a receipt of goods that never left, and central with it.
 func TestSiteStartingAfreshDropsTheReceiptOfAGoneShipment(t *testing.T) {
-	ctx := context.Background()
 	n, north, _, to := northShipsToSouth(t)
 	si := southsReceiptDeletedOnNorth(t, n, north)
 	north.sync(t)
-	south := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
-	south.sync(t) // initialises: the store's data, then the shipment's delete
-	if _, err := south.db.GetRecord(ctx, "invoice", si); err == nil {
-		t.Fatal("South, started afresh, keeps the new receipt of a shipment deleted before it started")
-	}
-	south.sync(t)
-	if _, err := n.central.GetRecord(ctx, "invoice", si); err == nil {
-		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
-	}
-	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, south.db, to.ID), "invoice", "invoice_line")
+	southStartsAfreshAndDropsTheReceipt(t, n, si, to)
 }
 
 // TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain: South takes the delete of a shipment and
@@ -98,16 +88,7 @@ func TestSiteLosingItsDatafileAfterADeleteDropsTheReceiptAgain(t *testing.T) {
 	if _, err := n.central.GetRecord(ctx, "invoice", si); err != nil {
 		t.Fatalf("central lost the receipt before South pushed its delete: %v", err)
 	}
-	afresh := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
-	afresh.sync(t)
-	if _, err := afresh.db.GetRecord(ctx, "invoice", si); err == nil {
-		t.Fatal("South, started afresh, keeps the new receipt central handed it again")
-	}
-	afresh.sync(t)
-	if _, err := n.central.GetRecord(ctx, "invoice", si); err == nil {
-		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
-	}
-	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, afresh.db, to.ID), "invoice", "invoice_line")
+	southStartsAfreshAndDropsTheReceipt(t, n, si, to)
 }
 
 // southsReceiptDeletedOnNorth returns the id of South's receipt of ci-1, which central holds, once North has
@@ -126,6 +107,24 @@ func southsReceiptDeletedOnNorth(t *testing.T, n *testNet, north *testRemote) st
 		t.Fatal(err)
 	}
 	return receipts[0].ID()
+}
+
+// southStartsAfreshAndDropsTheReceipt starts South from a new datafile: its first sync initialises it, with
+// the store's data and then the shipment's delete, and must leave it without the new receipt si; its second
+// pushes that delete, and central must then be without it too.
+func southStartsAfreshAndDropsTheReceipt(t *testing.T, n *testNet, si string, to datafile.Store) {
+	t.Helper()
+	ctx := context.Background()
+	afresh := n.newRemoteAs("South", "south-afresh", "south-password", "hw-south")
+	afresh.sync(t)
+	if _, err := afresh.db.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("South, started afresh, keeps the new receipt of a deleted shipment that central handed it")
+	}
+	afresh.sync(t)
+	if _, err := n.central.GetRecord(ctx, "invoice", si); err == nil {
+		t.Fatal("central keeps the new receipt of a deleted shipment after South pushed")
+	}
+	sameChecksums(t, "South's store", checksum(t, n.central, to.ID), checksum(t, afresh.db, to.ID), "invoice", "invoice_line")
 }
 
 // northShipsToSouth sets up a shipment ci-1 with one line from North's store to South's, received by South
