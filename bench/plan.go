@@ -77,13 +77,14 @@ func (b *bench) makePlan() plan {
 		total += est[i]
 		each = append(each, fmt.Sprintf("%s %.0f s", names[i], est[i]))
 	}
+	fits := total <= left
 	verdict := "do not fit"
-	if total <= left {
+	if fits {
 		verdict = "fit"
 	}
 	p.notes = append(p.notes, fmt.Sprintf("plan: the full sizes %s the time budget: estimated %.0f s (%s) from the %s-item run with a %.2f× margin (%.2f× for the slow link), %.0f s left",
 		verdict, total, strings.Join(each, ", "), count(s.items), margin, slowMargin, left))
-	if total <= left {
+	if fits {
 		p.estimate = total
 		return p
 	}
