@@ -291,21 +291,18 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 	slices.SortStableFunc(items, func(a, b item) int {
 		return cmp.Or(cmp.Compare(a.phase, b.phase), cmp.Compare(a.rank, b.rank))
 	})
-	// Only a batch that brings stores says where they now are: the site's own queue is read before master
-	// data, so a batch of store data alone finds the store table as it stood before this cycle, and a store
-	// that has come back to this site would be purged by it, taking with it changes just pushed that
-	// central will not send back.
-	purged := !slices.ContainsFunc(items, func(it item) bool { return it.rec.Table == "store" })
+	// A remote purges the data of stores that have left it only at the end of its cycle (Integrate), once it
+	// has read all the master data. Judged on one page of it, a store that has come back to this site, as a
+	// later page says, still looks another site's, and the changes just pushed for it, which central holds
+	// and will not send back, would go with the rest.
+	storesWritten := slices.ContainsFunc(items, func(it item) bool { return it.rec.Table == "store" })
 	phase := 0
 	for _, it := range items {
 		r := it.rec
-		if in.role == RoleRemote && !purged && it.phase == 0 && it.rank > 1 {
-			// Stores come first; once their site is known, data of stores that left this site goes.
-			if err := in.purgeStoresElsewhere(ctx); err != nil {
-				return err
-			}
-			purged = true
+		if storesWritten && it.phase == 0 && it.rank > 1 {
+			// Stores come first; what was looked up of them before is stale now.
 			in.look.forget()
+			storesWritten = false
 		}
 		if it.phase != phase {
 			phase = it.phase
@@ -350,9 +347,6 @@ func (in *integrator) direct(ctx context.Context, buf *bufferWriter, bufferInUse
 		if in.role == RoleCentral {
 			res.Held = append(res.Held, Rejection{SyncOutID: r.SyncOutID, Code: ParkedCode, Message: err.Error()})
 		}
-	}
-	if in.role == RoleRemote && !purged {
-		return in.purgeStoresElsewhere(ctx)
 	}
 	return nil
 }

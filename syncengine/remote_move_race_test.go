@@ -47,3 +47,52 @@ func TestStoreMovedDuringACycleReachesItsNewSite(t *testing.T) {
 	}
 	sameChecksums(t, "moved store", checksum(t, n.central, store), checksum(t, south.db, store), "invoice", "invoice_line", "stock_line")
 }
+
+// TestSiteKeepsWhatItPushedOnceItsStoreIsBack: South changes its store after the store was forced away to
+// North, and learns of the move before it pushes, so it keeps the change. The store comes back to South,
+// and South pushes: central integrates the change as the store's own site's, and never sends it back. South
+// then reads the master data a record at a time, so a page bringing another store comes before the page
+// that says South's store is South's again. Judged on that first page, the store still looks North's and
+// its pushed data would be purged, never to return.
+func TestSiteKeepsWhatItPushedOnceItsStoreIsBack(t *testing.T) {
+	ctx := context.Background()
+	n, _ := newNetWithSyncedNorth(t, "South")
+	south := n.newRemote("South", "south-password", "hw-south")
+	south.sync(t)
+	store := n.stores["South-store"].ID
+	if _, _, err := n.central.MoveStore(ctx, "South-store", "North", true); err != nil {
+		t.Fatal(err)
+	}
+	n.put(south.db, "stock_line", `{"id":"stock-late","store_id":"`+store+`","item_id":"item-1","quantity":4}`)
+	if _, err := south.remote.Cycle(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := south.db.GetRecord(ctx, "stock_line", "stock-late"); err != nil {
+		t.Fatalf("South dropped a change it had not pushed on learning that its store was forced away: %v", err)
+	}
+	n.addStore("Depot", "")
+	if _, _, err := n.central.MoveStore(ctx, "South-store", "South", true); err != nil {
+		t.Fatal(err)
+	}
+
+	onePerPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathCentralRecords {
+			q := r.URL.Query()
+			q.Set("limit", "1")
+			r.URL.RawQuery = q.Encode()
+		}
+		n.server.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(onePerPage.Close)
+	south.through(t, onePerPage.URL)
+	south.sync(t)
+	south.sync(t)
+
+	if _, err := n.central.GetRecord(ctx, "stock_line", "stock-late"); err != nil {
+		t.Fatalf("central did not integrate the change South pushed once its store was back: %v", err)
+	}
+	if _, err := south.db.GetRecord(ctx, "stock_line", "stock-late"); err != nil {
+		t.Fatalf("South lost the change it pushed once its store was back, and central holds it: %v", err)
+	}
+	sameChecksums(t, "store back on South", checksum(t, n.central, store), checksum(t, south.db, store), "stock_line")
+}
