@@ -164,7 +164,7 @@ func (b *bench) report() string {
 
 	fmt.Fprintf(&w, "## Notes\n\n")
 	notes := append([]string{
-		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB); the fair raw insert is the same with a datafile's 32 MiB page cache and in-memory temporary store, so that the product's own cache flatters no ratio. The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
+		"Raw insert: a fresh file, `CREATE TABLE item` with the product's columns and no triggers, WAL and synchronous=FULL like a datafile, one transaction, one prepared INSERT, rows generated on the fly (random UUID ids, realistic codes, names and units); timed from open to close inside a child process; the best of up to three runs is the denominator. The page cache is SQLite's default (2 MB); the fair raw insert is the same with the 32 MiB page cache a datafile gives its bulk writes (its other connections keep 8 MiB) and in-memory temporary store, so that the product's own cache flatters no ratio. The same insert with ids in key order is shown for reference: random ids are what real datafiles hold, and they cost several times more because they land all over the B-tree.",
 		"Other load: the benchmark cannot stop other work on the machine; it measures it instead. CPU seconds are less affected by it than wall time.",
 		"Bulk import: the same rows as JSON lines on standard input of `record put item -` on a central datafile (output discarded); the JSON is written before the clock starts.",
 		"Initial sync: `serve --central --listen 127.0.0.1:0 --addr-file` on the imported datafile; a new remote (`init --remote`, a site with one store) runs `run --remote --once` through a counting TCP proxy in the benchmark process, which forwards bytes untouched and spools them; they are parsed and compressed only after the run. Afterwards the item tables of both datafiles are compared with `record checksum`.",
@@ -337,7 +337,7 @@ func memTarget(who string, big, small int64, bigN, smallN int) string {
 		s += fmt.Sprintf(" (%s)", grow)
 	}
 	if big >= limit {
-		s += fmt.Sprintf(": MISSED by %.1f×; next lever: SQLite's page caches, up to 32 MiB a connection (cache_size in datafile.go) with nothing bounding them together, as modernc.org/sqlite is built without the memory statistics that the soft heap limit needs: a smaller cache for the connections that only read", float64(big)/float64(limit))
+		s += fmt.Sprintf(": MISSED by %.1f×; next lever: SQLite's page caches, 8 MiB a reading connection and 32 MiB one that has written in bulk (readCacheKiB and bulkWriteCacheKiB in datafile.go), with nothing bounding them together, as modernc.org/sqlite is built without the memory statistics that the soft heap limit needs", float64(big)/float64(limit))
 	}
 	return s
 }

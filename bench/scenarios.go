@@ -214,7 +214,7 @@ func (b *bench) rawAt(ctx context.Context, n int) (rawResult, error) {
 	b.rows = append(b.rows,
 		row{scenario: fmt.Sprintf("raw insert: modernc.org/sqlite, 1 tx, prepared statement (best of %d)", r.runs), records: n, secs: r.secs,
 			rawN: n, cpu: fmt.Sprintf("%.2f", r.cpu), others: others, rss: mb(r.rss), target: "the baseline"},
-		row{scenario: fmt.Sprintf("raw insert as above with a datafile's 32 MiB page cache (best of %d)", fair.runs), records: n, secs: fair.secs,
+		row{scenario: fmt.Sprintf("raw insert as above with a datafile's bulk-write page cache, 32 MiB (best of %d)", fair.runs), records: n, secs: fair.secs,
 			rawN: n, cpu: fmt.Sprintf("%.2f", fair.cpu), others: fairOthers, rss: mb(fair.rss), target: "the fair baseline: the targets' denominator"})
 	return r, nil
 }

@@ -67,6 +67,9 @@ func (db *DB) ReceivePush(ctx context.Context, siteID int64, records []InRecord,
 		// would cost a goroutine apiece. An abandoned request's batch is written whole or not at all.
 		ctx := context.WithoutCancel(ctx)
 		res = PushResult{}
+		if err := widenCacheForBulkWrites(ctx, tx); err != nil {
+			return err
+		}
 		buf, err := newBufferWriter(ctx, tx, db.timestamp())
 		if err != nil {
 			return err

@@ -84,6 +84,9 @@ func (db *DB) writeTable(ctx context.Context, tableName string, fn func(tx *sql.
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
+		if err := widenCacheForBulkWrites(ctx, tx); err != nil {
+			return err
+		}
 		s, err := db.settings(ctx, tx)
 		if err != nil {
 			return err
