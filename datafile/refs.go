@@ -3,8 +3,11 @@ package datafile
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // lookups answers the questions that writing a record asks of the datafile (does a referenced record
@@ -162,7 +165,7 @@ func (l *lookups) checkIDFree(ctx context.Context, t *Table, id string) error {
 // and again.
 type LegacyLookup struct {
 	ctx     context.Context
-	q       queryer
+	q       rowsQueryer
 	answers map[[2]string]string
 	// Pending are invoices met earlier in the batch being received, by id, with their store and type, for
 	// the lines that follow them before they are written.
@@ -174,7 +177,7 @@ type LegacyLookup struct {
 
 // LegacyLookup returns a lookup over this datafile as it stands now.
 func (db *DB) LegacyLookup(ctx context.Context) *LegacyLookup {
-	return &LegacyLookup{ctx: ctx, q: db.conn(), answers: map[[2]string]string{}, Pending: map[string][2]string{},
+	return &LegacyLookup{ctx: ctx, q: db.prepared(db.conn()), answers: map[[2]string]string{}, Pending: map[string][2]string{},
 		PendingRequisitions: map[string]string{}}
 }
 
@@ -222,4 +225,65 @@ func (l *LegacyLookup) RequisitionStore(id string) (string, error) {
 		return s, nil
 	}
 	return l.answer("requisition store", id, `SELECT store_id FROM requisition WHERE id = ?`)
+}
+
+// Preload answers at once, with one query a kind, what translating recs to legacy shapes will ask: the
+// names of the items their lines refer to and the types of their invoices. Asked one by one, a push of
+// invoice lines each for another item costs a query a line.
+func (l *LegacyLookup) Preload(recs []OutRecord) error {
+	items, invoices := map[string]bool{}, map[string]bool{}
+	for _, r := range recs {
+		switch r.Table {
+		case "invoice_line":
+			if id, ok := r.Values["invoice_id"].(string); ok {
+				invoices[id] = true
+			}
+			fallthrough
+		case "requisition_line":
+			if id, ok := r.Values["item_id"].(string); ok {
+				items[id] = true
+			}
+		}
+	}
+	if err := l.preload("item", items, `SELECT id, name FROM item WHERE id IN (SELECT value FROM json_each(?))`); err != nil {
+		return err
+	}
+	return l.preload("invoice type", invoices, `SELECT id, type FROM invoice WHERE id IN (SELECT value FROM json_each(?))`)
+}
+
+// preload remembers the answers of kind for ids that query (given them as a JSON array) finds, and ""
+// for those it does not, as answer would.
+func (l *LegacyLookup) preload(kind string, ids map[string]bool, query string) error {
+	for id := range ids {
+		if _, known := l.answers[[2]string{kind, id}]; known {
+			delete(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(slices.Collect(maps.Keys(ids)))
+	if err != nil {
+		return err
+	}
+	rows, err := l.q.QueryContext(l.ctx, query, string(list))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		l.answers[[2]string{kind, id}] = v
+		delete(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id := range ids {
+		l.answers[[2]string{kind, id}] = ""
+	}
+	return nil
 }

@@ -392,6 +392,9 @@ func (r *Remote) preparePush(ctx context.Context, cursor int64, size int) prepar
 	batch := QueuedBatch{QueueLength: pending.Remaining + int64(len(pending.Records)), Data: make([]QueuedRecord, 0, len(pending.Records)),
 		HandedOverStores: pending.HandedOver}
 	look := r.DB.LegacyLookup(ctx)
+	if err := look.Preload(pending.Records); err != nil {
+		return preparedPush{err: err}
+	}
 	for _, rec := range pending.Records {
 		wire, err := toWire(rec, look)
 		if err != nil {

@@ -450,6 +450,9 @@ func (s *Server) handleCentralRecords(w http.ResponseWriter, r *http.Request, si
 	}
 	batch := CentralBatch{MaxCursor: maxCursor, Data: make([]CentralRecord, 0, len(recs))}
 	look := s.db.LegacyLookup(r.Context())
+	if err := look.Preload(recs); err != nil {
+		return err
+	}
 	for _, rec := range recs {
 		wire, err := toWire(rec, look)
 		if err != nil {
@@ -484,6 +487,9 @@ func (s *Server) handleGetQueued(w http.ResponseWriter, r *http.Request, site au
 	}
 	batch := QueuedBatch{QueueLength: total, Data: make([]QueuedRecord, 0, len(recs))}
 	look := s.db.LegacyLookup(r.Context())
+	if err := look.Preload(recs); err != nil {
+		return err
+	}
 	for _, rec := range recs {
 		wire, err := toWire(rec, look)
 		if err != nil {
