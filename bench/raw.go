@@ -50,8 +50,8 @@ func rawChild() bool {
 // the same columns as the product's item table, no triggers, no other tables, and the product's connection
 // settings (WAL, synchronous=FULL). It is the cost of writing the rows into SQLite at all. Mode "fair" also
 // gives it the page cache a datafile gives its bulk writes (32 MiB, where SQLite's default is 2 MiB) and a
-// datafile's temporary store, which it has to keep random ids cheap: measured against that, no ratio is flattered by a cache the
-// baseline lacks.
+// datafile's temporary store, which it has to keep random ids cheap: measured against that, no ratio is
+// flattered by a cache the baseline lacks.
 func rawInsert(ctx context.Context, path string, n int, mode string) (float64, error) {
 	start := time.Now()
 	q := url.Values{}

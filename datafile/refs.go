@@ -198,9 +198,15 @@ func (l *LegacyLookup) answer(kind, id, query string) (string, error) {
 	return v, nil
 }
 
+// The kinds of answer a LegacyLookup keeps that Preload can also give, one key for both ways of asking.
+const (
+	answerItemName    = "item"
+	answerInvoiceType = "invoice type"
+)
+
 // ItemName is an item's name; "" when there is no such item.
 func (l *LegacyLookup) ItemName(id string) (string, error) {
-	return l.answer("item", id, `SELECT name FROM item WHERE id = ?`)
+	return l.answer(answerItemName, id, `SELECT name FROM item WHERE id = ?`)
 }
 
 // InvoiceType is an invoice's type; "" when unknown.
@@ -208,7 +214,7 @@ func (l *LegacyLookup) InvoiceType(id string) (string, error) {
 	if p, ok := l.Pending[id]; ok {
 		return p[1], nil
 	}
-	return l.answer("invoice type", id, `SELECT type FROM invoice WHERE id = ?`)
+	return l.answer(answerInvoiceType, id, `SELECT type FROM invoice WHERE id = ?`)
 }
 
 // InvoiceStore is the store an invoice belongs to; "" when unknown.
@@ -245,10 +251,10 @@ func (l *LegacyLookup) Preload(recs []OutRecord) error {
 			}
 		}
 	}
-	if err := l.preload("item", items, `SELECT id, name FROM item WHERE id IN (SELECT value FROM json_each(?))`); err != nil {
+	if err := l.preload(answerItemName, items, `SELECT id, name FROM item WHERE id IN (SELECT value FROM json_each(?))`); err != nil {
 		return err
 	}
-	return l.preload("invoice type", invoices, `SELECT id, type FROM invoice WHERE id IN (SELECT value FROM json_each(?))`)
+	return l.preload(answerInvoiceType, invoices, `SELECT id, type FROM invoice WHERE id IN (SELECT value FROM json_each(?))`)
 }
 
 // preload remembers the answers of kind for ids that query (given them as a JSON array) finds, and ""
